@@ -1,0 +1,50 @@
+"""The archive's read API: documents and records."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics
+from rest_framework.exceptions import ValidationError
+
+from . import selectors
+from .models import Document, Record
+from .serializers import DocumentDetailSerializer, DocumentListSerializer, RecordSerializer
+
+
+class DocumentList(generics.ListAPIView):
+    serializer_class = DocumentListSerializer
+
+    def get_queryset(self):
+        return selectors.document_list()
+
+
+class DocumentDetail(generics.RetrieveAPIView):
+    serializer_class = DocumentDetailSerializer
+    lookup_field = "slug"
+    queryset = Document.objects.all()
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("kind", str, enum=list(Record.Kind.values), description="Only records of this kind."),
+        OpenApiParameter("q", str, description="Prefix of a word in the label or an alias (autocomplete)."),
+    ]
+)
+class RecordList(generics.ListAPIView):
+    serializer_class = RecordSerializer
+
+    def get_queryset(self):
+        kind = self.request.query_params.get("kind") or None
+        if kind and kind not in Record.Kind.values:
+            raise ValidationError({"kind": f"Unknown kind {kind!r}; use one of {', '.join(Record.Kind.values)}."})
+        prefix = self.request.query_params.get("q")
+        return selectors.record_list(kind=kind, prefix=prefix)
+
+
+class RecordDetail(generics.RetrieveAPIView):
+    serializer_class = RecordSerializer
+    queryset = Record.objects.all()
+
+    def get_object(self):
+        return get_object_or_404(Record, pk=self.kwargs["pk"])

@@ -1,0 +1,60 @@
+"""The archive's pages: home (document list), document reading page, record page."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404, redirect, render
+
+from . import selectors
+from .models import Document, Record
+
+
+def home(request):
+    return render(request, "archive_site/home.html", {"documents": selectors.document_list()})
+
+
+def paragraphs(text: str) -> list[dict]:
+    """Split the stored text into paragraphs (blank-line separated) keeping their offsets, so the
+    page can show each paragraph while offsets still index the whole stored text."""
+    blocks = []
+    position = 0
+    for chunk in text.split("\n\n"):
+        start = position
+        position += len(chunk) + 2
+        if not chunk.strip():
+            continue
+        stripped = chunk.lstrip("\n")
+        start += len(chunk) - len(stripped)
+        heading = 0
+        if stripped.startswith("#"):
+            hashes = len(stripped) - len(stripped.lstrip("#"))
+            if stripped[hashes : hashes + 1] == " " and hashes <= 6:
+                heading = min(hashes + 1, 6)
+        blocks.append({"start": start, "end": start + len(stripped), "text": stripped, "heading": heading})
+    return blocks
+
+
+def document_detail(request, slug: str):
+    document = get_object_or_404(Document, slug=slug)
+    return render(
+        request,
+        "archive_site/document_detail.html",
+        {"document": document, "paragraphs": paragraphs(document.text)},
+    )
+
+
+def record_detail(request, pk: int):
+    record = get_object_or_404(Record, pk=pk)
+    if record.merged_into_id:
+        return redirect(record.merged_into, permanent=True)
+    return render(request, "archive_site/record_detail.html", {"record": record})
+
+
+def record_list(request):
+    kind = request.GET.get("kind") or None
+    if kind not in Record.Kind.values:
+        kind = None
+    return render(
+        request,
+        "archive_site/record_list.html",
+        {"records": selectors.record_list(kind=kind), "kind": kind, "kinds": Record.Kind.choices},
+    )
