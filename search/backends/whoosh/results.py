@@ -1,0 +1,120 @@
+"""Turning Whoosh results into SearchResults: snippets with str offsets, and facet counts.
+
+Snippets re-analyse the stored text with the same analyzer used for indexing (so highlighting and
+matching agree) and only for the page of hits shown."""
+
+from __future__ import annotations
+
+from html import escape
+
+from whoosh import sorting
+
+from search.backends.base import FacetValue, Snippet
+from search.backends.whoosh.schema import ANALYZER
+
+SNIPPET_CHARS = 240  # at most this many characters of context per snippet
+SURROUND = 80  # characters kept before the first and after the last marked word
+
+FACETS = {
+    "document": {"kind": "kind_f", "author": "author_f", "decade": "decade_f", "year": "year_f",
+                 "entity_type": "entity_f", "record": "records_f"},
+    "record": {"kind": "kind_f"},
+    "annotation": {"entity_type": "entity_f", "record": "records_f"},
+}
+MULTI_VALUED = {"entity_f", "records_f"}
+
+
+def facet_spec(entry_type: str) -> sorting.Facets:
+    facets = sorting.Facets()
+    for name, fieldname in FACETS.get(entry_type, {}).items():
+        facets.add_facet(name, sorting.FieldFacet(fieldname, allow_overlap=fieldname in MULTI_VALUED,
+                                                  maptype=sorting.Count))
+    return facets
+
+
+def facet_counts(results, entry_type: str) -> dict[str, tuple[FacetValue, ...]]:
+    out: dict[str, tuple[FacetValue, ...]] = {}
+    for name in FACETS.get(entry_type, {}):
+        try:
+            groups = results.groups(name)
+        except KeyError:
+            continue
+        values = []
+        for value, count in groups.items():
+            if value in (None, "", b""):
+                continue
+            if isinstance(value, bytes):
+                value = value.decode("utf-8")
+            values.append(FacetValue(value=str(value), count=int(count), label=str(value)))
+        if name in ("decade", "year"):
+            values.sort(key=lambda v: v.value)
+        else:
+            values.sort(key=lambda v: (-v.count, v.value))
+        out[name] = tuple(values)
+    return out
+
+
+def _windows(marks: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """Group marked words that fit in one snippet."""
+    windows: list[list[tuple[int, int]]] = []
+    for start, end in marks:
+        if windows and end - windows[-1][0][0] <= SNIPPET_CHARS - 2 * 20:
+            windows[-1].append((start, end))
+        else:
+            windows.append([(start, end)])
+    return windows
+
+
+def _expand(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen [start, end) by context, cut at word boundaries (whitespace), within SNIPPET_CHARS."""
+    room = max(SNIPPET_CHARS - (end - start), 0)
+    before = min(SURROUND, room // 2) if end - start < SNIPPET_CHARS else 0
+    lo = max(0, start - before)
+    hi = min(len(text), end + (room - (start - lo)))
+    if lo > 0:
+        space = text.find(" ", lo, start)
+        nl = text.rfind("\n", lo, start)
+        if nl != -1:
+            lo = nl + 1
+        elif space != -1:
+            lo = space + 1
+    if hi < len(text):
+        nl = text.find("\n", end, hi)
+        if nl != -1:
+            hi = nl
+        else:
+            space = text.rfind(" ", end, hi)
+            if space != -1:
+                hi = space
+    return lo, hi
+
+
+def snippets(text: str, terms: set[str], top: int = 3) -> tuple[Snippet, ...]:
+    """Up to ``top`` passages of ``text`` with the words whose indexed form is in ``terms``
+    marked; offsets are str indices into ``text``. Best passages (most distinct words, then most
+    marks) first, ties in text order."""
+    if not text or not terms:
+        return ()
+    marks = [(t.startchar, t.endchar) for t in ANALYZER(text, chars=True, mode="index", removestops=False)
+             if t.text in terms]
+    if not marks:
+        return ()
+    scored = []
+    for window in _windows(marks):
+        distinct = len({text[s:e].casefold() for s, e in window})
+        scored.append(((-distinct, -len(window), window[0][0]), window))
+    scored.sort(key=lambda item: item[0])
+    chosen = sorted((w for _, w in scored[:top]), key=lambda w: w[0][0])
+    out = []
+    for window in chosen:
+        lo, hi = _expand(text, window[0][0], window[-1][1])
+        parts, cursor = [], lo
+        for s, e in window:
+            if s < cursor or e > hi:
+                continue
+            parts.append(escape(text[cursor:s]))
+            parts.append("<mark>" + escape(text[s:e]) + "</mark>")
+            cursor = e
+        parts.append(escape(text[cursor:hi]))
+        out.append(Snippet(html="".join(parts), start=lo, end=hi, marks=tuple(window)))
+    return tuple(out)

@@ -1,0 +1,155 @@
+"""The Whoosh index schema and the analyzer that wraps ``search.analysis`` (the one analysis
+definition) for Whoosh: indexing, query parsing, highlighting and spelling all go through it."""
+
+from __future__ import annotations
+
+from whoosh import fields
+from whoosh.analysis import Filter, Tokenizer
+from whoosh.analysis.acore import Token
+
+from search import analysis
+from search.backends.base import IndexEntry
+
+WILDCARDS = ("*", "?")
+
+
+class FoldingTokenizer(Tokenizer):
+    """Words as ``search.analysis.tokenize`` finds them, with str offsets (code points)."""
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:  # a wildcard / fuzzy term from the query parser: one token, as typed
+            t.original = t.text = value
+            t.boost = 1.0
+            t.stopped = False
+            if positions:
+                t.pos = start_pos
+            if chars:
+                t.startchar, t.endchar = start_char, start_char + len(value)
+            yield t
+            return
+        for pos, (word, start, end) in enumerate(analysis.tokenize(value)):
+            t.original = t.text = word
+            t.boost = 1.0
+            t.stopped = False
+            if positions:
+                t.pos = start_pos + pos
+            if chars:
+                t.startchar, t.endchar = start_char + start, start_char + end
+            yield t
+
+
+class FoldingFilter(Filter):
+    """Case, accent and transliteration folding (``analysis.fold_word`` without stemming)."""
+
+    def __call__(self, tokens):
+        for t in tokens:
+            text = t.text
+            if any(w in text for w in WILDCARDS):
+                parts = [analysis.fold_transliteration(analysis.fold_case_and_accents(p)) if p not in WILDCARDS else p
+                         for p in _split_wildcards(text)]
+                t.text = "".join(parts)
+            else:
+                t.text = analysis.fold_transliteration(analysis.fold_case_and_accents(text))
+            yield t
+
+
+class StemmingFilter(Filter):
+    """English stemming (``analysis.stem``); skipped for wildcard terms and for spelling words."""
+
+    is_morph = True
+
+    def __call__(self, tokens):
+        for t in tokens:
+            if not any(w in t.text for w in WILDCARDS):
+                t.text = analysis.stem(t.text)
+            yield t
+
+
+def _split_wildcards(text: str) -> list[str]:
+    out, cur = [], ""
+    for ch in text:
+        if ch in WILDCARDS:
+            if cur:
+                out.append(cur)
+            out.append(ch)
+            cur = ""
+        else:
+            cur += ch
+    if cur:
+        out.append(cur)
+    return out
+
+
+ANALYZER = FoldingTokenizer() | FoldingFilter() | StemmingFilter()
+
+
+def text_field(boost: float = 1.0, stored: bool = False, spelling: bool = False) -> fields.TEXT:
+    return fields.TEXT(analyzer=ANALYZER, stored=stored, field_boost=boost, phrase=True, chars=True,
+                       spelling=spelling)
+
+
+def make_schema() -> fields.Schema:
+    return fields.Schema(
+        uid=fields.ID(unique=True, stored=True),  # "document:12"
+        type=fields.ID(stored=True),
+        pk=fields.NUMERIC(int, bits=64, stored=True, signed=True),
+        stamp=fields.STORED(),
+        title=text_field(boost=3.0, stored=True, spelling=False),
+        body=text_field(stored=True, spelling=False),
+        names=text_field(boost=2.0, spelling=False),
+        author=text_field(boost=1.5),
+        kind=text_field(),
+        year=fields.NUMERIC(int, stored=True, signed=True),
+        slug=fields.ID(stored=True),
+        # exact values for filters and facets
+        kind_f=fields.ID(),
+        author_f=fields.ID(),
+        year_f=fields.ID(),
+        decade_f=fields.ID(),
+        records_f=fields.KEYWORD(commas=True),
+        entity_f=fields.KEYWORD(commas=True),
+        document_f=fields.ID(),
+        visibility=fields.ID(),
+        creator_f=fields.ID(),
+        group_f=fields.ID(),
+        status=fields.ID(),
+    )
+
+
+def to_fields(entry: IndexEntry) -> dict:
+    """An IndexEntry as the keyword arguments of ``writer.update_document``."""
+    doc = {
+        "uid": f"{entry.type}:{entry.pk}",
+        "type": entry.type,
+        "pk": entry.pk,
+        "stamp": entry.stamp,
+        "title": entry.title,
+        "body": entry.body,
+        "names": entry.names,
+        "author": entry.author,
+        "kind": entry.kind,
+        "slug": entry.slug,
+        "visibility": entry.visibility,
+        "status": entry.status,
+    }
+    if entry.year is not None:
+        doc["year"] = entry.year
+        doc["year_f"] = str(entry.year)
+        doc["decade_f"] = str(entry.year // 10 * 10)
+    if entry.kind:
+        doc["kind_f"] = entry.kind
+    if entry.author:
+        doc["author_f"] = entry.author
+    if entry.record_ids:
+        doc["records_f"] = ",".join(str(r) for r in entry.record_ids)
+    if entry.entity_types:
+        doc["entity_f"] = ",".join(entry.entity_types)
+    if entry.document_id is not None:
+        doc["document_f"] = str(entry.document_id)
+    if entry.creator_id is not None:
+        doc["creator_f"] = str(entry.creator_id)
+    if entry.group_id is not None:
+        doc["group_f"] = str(entry.group_id)
+    return {k: v for k, v in doc.items() if v is not None and v != ""}

@@ -1,0 +1,121 @@
+"""What gets indexed: documents, records and annotations as backend-neutral ``IndexEntry``
+objects, each with a ``stamp`` (a hash of everything indexed) that ``check_index`` compares.
+
+A document's entry includes the records and entity types that *approved public* annotations link
+to it (for facets and for matching record names); nothing from other annotations reaches it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, replace
+
+from annotations.models import Annotation
+from archive_site.models import Document, Record
+
+from .backends.base import IndexEntry
+
+LABELS = {"archive_site.document": "document", "archive_site.record": "record", "annotations.annotation": "annotation"}
+MODELS = {"document": Document, "record": Record, "annotation": Annotation}
+
+
+def entry_type_of(model_label: str) -> str:
+    return LABELS[model_label.lower()]
+
+
+def _stamped(entry: IndexEntry) -> IndexEntry:
+    data = asdict(entry)
+    data.pop("stamp")
+    digest = hashlib.sha1(repr(sorted(data.items())).encode("utf-8")).hexdigest()
+    return replace(entry, stamp=digest)
+
+
+def public_links(document_ids: Iterable[int] | None = None) -> dict[int, dict]:
+    """document id -> {"records": {id: names}, "entity_types": {key}} from approved public annotations."""
+    links: dict[int, dict] = defaultdict(lambda: {"records": {}, "entity_types": set()})
+    annotations = Annotation.objects.filter(visibility="public", status="approved")
+    if document_ids is not None:
+        annotations = annotations.filter(document_id__in=list(document_ids))
+    for doc_id, key in annotations.filter(entity_type__isnull=False).values_list("document_id", "entity_type__key"):
+        links[doc_id]["entity_types"].add(key)
+    through = Annotation.records.through.objects.filter(annotation__in=annotations)
+    rows = through.values_list("annotation__document_id", "record_id", "record__label", "record__aliases")
+    for doc_id, record_id, label, aliases in rows:
+        links[doc_id]["records"][record_id] = [label, *(aliases or [])]
+    return links
+
+
+def document_entry(document: Document, links: dict | None = None) -> IndexEntry:
+    links = links if links is not None else public_links([document.pk]).get(document.pk)
+    links = links or {"records": {}, "entity_types": set()}
+    names = " ".join(" ".join(n) for _, n in sorted(links["records"].items()))
+    return _stamped(IndexEntry(
+        type="document", pk=document.pk, stamp="", title=document.title, body=document.text,
+        names=names, author=document.author, kind=document.kind, date=document.date,
+        year=document.year, slug=document.slug, record_ids=tuple(sorted(links["records"])),
+        entity_types=tuple(sorted(links["entity_types"])),
+    ))
+
+
+def record_entry(record: Record) -> IndexEntry:
+    return _stamped(IndexEntry(
+        type="record", pk=record.pk, stamp="", title=record.label, body=record.description,
+        names=" ".join(record.aliases or []), kind=record.kind,
+        year=int(record.start_date[:4]) if record.start_date else None, date=record.start_date,
+    ))
+
+
+def annotation_entry(annotation: Annotation, prefetched: bool = False) -> IndexEntry:
+    if prefetched:
+        tags = sorted(t.name for t in annotation.tags.all())
+        records = sorted(r.pk for r in annotation.records.all())
+    else:
+        tags = sorted(annotation.tags.values_list("name", flat=True))
+        records = sorted(annotation.records.values_list("pk", flat=True))
+    return _stamped(IndexEntry(
+        type="annotation", pk=annotation.pk, stamp="", title=annotation.target_quote,
+        body=annotation.comment, names=" ".join(tags),
+        slug=annotation.document.slug, document_id=annotation.document_id, record_ids=tuple(records),
+        entity_types=(annotation.entity_type.key,) if annotation.entity_type_id else (),
+        visibility=annotation.visibility, creator_id=annotation.creator_id, group_id=annotation.group_id,
+        status=annotation.status,
+    ))
+
+
+def entry_for(entry_type: str, pk: int) -> IndexEntry | None:
+    """The entry for the object's current database state, or None if it no longer exists."""
+    model = MODELS[entry_type]
+    qs = model.objects.all()
+    if entry_type == "annotation":
+        qs = qs.select_related("document", "entity_type")
+    obj = qs.filter(pk=pk).first()
+    if obj is None:
+        return None
+    return {"document": document_entry, "record": record_entry, "annotation": annotation_entry}[entry_type](obj)
+
+
+def all_entries(entry_type: str) -> Iterator[IndexEntry]:
+    if entry_type == "document":
+        links = public_links()
+        for document in Document.objects.order_by("pk").iterator(chunk_size=200):
+            yield document_entry(document, links.get(document.pk))
+    elif entry_type == "record":
+        for record in Record.objects.order_by("pk").iterator(chunk_size=500):
+            yield record_entry(record)
+    else:
+        qs = Annotation.objects.select_related("document", "entity_type").prefetch_related("tags", "records")
+        for annotation in qs.order_by("pk").iterator(chunk_size=500):
+            yield annotation_entry(annotation, prefetched=True)
+
+
+def counts() -> dict[str, int]:
+    return {t: m.objects.count() for t, m in MODELS.items()}
+
+
+def documents_linking_record(record_id: int) -> list[int]:
+    return list(
+        Annotation.objects.filter(visibility="public", status="approved", records__pk=record_id)
+        .values_list("document_id", flat=True).distinct()
+    )

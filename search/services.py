@@ -1,0 +1,171 @@
+"""Searching, as the pages and the API use it: build a SearchQuery from validated input and the
+user (visibility, record-alias expansion), run it on the backend, then load the rows for the hits
+in one query per type and attach URLs, titles and deep links."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.urls import reverse
+
+from annotations.models import Annotation, EntityType
+from annotations.permissions import is_curator, visible_group_ids
+from archive_site.models import Document, Record
+
+from . import analysis
+from .backends import get_search_backend
+from .backends.base import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    MAX_QUERY_LENGTH,
+    FacetValue,
+    Hit,
+    SearchFilters,
+    SearchQuery,
+    SearchResults,
+    Viewer,
+)
+
+NAME_KINDS = (Record.Kind.PERSON, Record.Kind.PLACE)
+
+
+def viewer_for(user) -> Viewer:
+    if user is None or not user.is_authenticated:
+        return Viewer()
+    return Viewer(user_id=user.pk, group_ids=tuple(visible_group_ids(user)), is_curator=is_curator(user))
+
+
+def _last_word(name: str) -> str | None:
+    words = [w for w, _, _ in analysis.tokenize(name)]
+    return words[-1] if words and len(words[-1]) > 2 else None
+
+
+def alias_expansions(text: str) -> dict[str, tuple[str, ...]]:
+    """Query words that name a person or place record (its label, an alias, or their last word),
+    mapped to the record's other names (their last words): Holtzman -> Goltsman."""
+    words = {w for w, _, _ in analysis.tokenize(text) if len(w) > 2 and not w.isdigit()}
+    words -= {"AND", "OR", "NOT", "TO"}
+    if not words:
+        return {}
+    q = Q()
+    for word in words:
+        q |= Q(search_names__contains=word.lower())
+    candidates = Record.objects.filter(q, kind__in=NAME_KINDS, merged_into__isnull=True).values_list("label", "aliases")
+    expansions: dict[str, set[str]] = {}
+    for label, aliases in candidates[:200]:
+        names = [label, *(aliases or [])]
+        lasts = {w for w in (_last_word(n) for n in names) if w}
+        folded_lasts = {analysis.fold_word(w) for w in lasts}
+        for word in words:
+            if analysis.fold_word(word) in folded_lasts:
+                expansions.setdefault(word, set()).update(w for w in lasts if w.lower() != word.lower())
+    return {w: tuple(sorted(alts)) for w, alts in expansions.items() if alts}
+
+
+@dataclass
+class ResultItem:
+    type: str
+    id: int
+    title: str
+    url: str
+    score: float
+    snippets: list[dict]
+    slug: str = ""
+    kind: str = ""
+    author: str = ""
+    date: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class SearchPage:
+    query: str
+    type: str
+    results: SearchResults
+    items: list[ResultItem]
+    facets: dict[str, list[FacetValue]]
+
+    @property
+    def count(self) -> int:
+        return self.results.total
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.results.total // self.results.page_size))
+
+
+def _snippets(hit: Hit, base_url: str | None) -> list[dict]:
+    out = []
+    for s in hit.snippets:
+        item = {"html": s.html, "start": s.start, "end": s.end}
+        if base_url:
+            first = s.marks[0] if s.marks else (s.start, s.end)
+            item["url"] = f"{base_url}#pos={s.start}-{s.end}"
+            item["mark_url"] = f"{base_url}#pos={first[0]}-{first[1]}"
+        out.append(item)
+    return out
+
+
+def _load_items(hits: tuple[Hit, ...], entry_type: str) -> list[ResultItem]:
+    ids = [h.pk for h in hits]
+    items = []
+    if entry_type == "document":
+        rows = Document.objects.only("id", "slug", "title", "author", "kind", "date").in_bulk(ids)
+        for h in hits:
+            d = rows.get(h.pk)
+            if d is None:
+                continue  # deleted since it was indexed; the index task will catch up
+            url = d.get_absolute_url()
+            items.append(ResultItem("document", d.pk, d.title, url, h.score, _snippets(h, url), slug=d.slug,
+                                    kind=d.kind, author=d.author, date=d.date))
+    elif entry_type == "record":
+        rows = Record.objects.only("id", "label", "kind", "start_date").in_bulk(ids)
+        for h in hits:
+            r = rows.get(h.pk)
+            if r is not None:
+                items.append(ResultItem("record", r.pk, r.label, r.get_absolute_url(), h.score,
+                                        _snippets(h, None), kind=r.kind))
+    else:
+        rows = Annotation.objects.select_related("document", "creator", "entity_type").in_bulk(ids)
+        for h in hits:
+            a = rows.get(h.pk)
+            if a is None:
+                continue
+            doc_url = a.document.get_absolute_url()
+            url = f"{doc_url}#pos={a.target_start}-{a.target_end}" if a.target_start is not None else doc_url
+            items.append(ResultItem(
+                "annotation", a.pk, a.target_quote or a.comment[:80], url, h.score, _snippets(h, None),
+                slug=a.document.slug, kind=a.entity_type.key if a.entity_type_id else "",
+                extra={"comment": a.comment, "document": a.document.title, "creator": a.creator.get_username(),
+                       "visibility": a.visibility_label, "api_url": reverse("annotation-detail", kwargs={"pk": a.pk})},
+            ))
+    return items
+
+
+def _label_facets(facets: dict[str, tuple[FacetValue, ...]]) -> dict[str, list[FacetValue]]:
+    out = {name: list(values) for name, values in facets.items()}
+    if out.get("record"):
+        ids = [int(v.value) for v in out["record"] if v.value.isdigit()]
+        labels = dict(Record.objects.filter(pk__in=ids).values_list("pk", "label"))
+        out["record"] = [FacetValue(v.value, v.count, labels.get(int(v.value), v.value)) for v in out["record"]
+                         if v.value.isdigit()]
+    if out.get("entity_type"):
+        labels = dict(EntityType.objects.values_list("key", "label"))
+        out["entity_type"] = [FacetValue(v.value, v.count, labels.get(v.value, v.value)) for v in out["entity_type"]]
+    if out.get("decade"):
+        out["decade"] = [FacetValue(v.value, v.count, f"{v.value}s") for v in out["decade"]]
+    return out
+
+
+def search(*, user, text: str, type: str = "document", filters: SearchFilters | None = None,
+           page: int = 1, page_size: int = DEFAULT_PAGE_SIZE) -> SearchPage:
+    """Raises search.backends.base.QueryError for queries that cannot be read."""
+    text = text[:MAX_QUERY_LENGTH]
+    sq = SearchQuery(
+        text=text, type=type, filters=filters or SearchFilters(), viewer=viewer_for(user),
+        page=max(1, page), page_size=max(1, min(page_size, MAX_PAGE_SIZE)), expansions=alias_expansions(text),
+    )
+    results = get_search_backend().search(sq)
+    return SearchPage(query=text, type=type, results=results, items=_load_items(results.hits, type),
+                      facets=_label_facets(results.facets))

@@ -1,0 +1,48 @@
+"""Model changes enqueue index tasks, inside the transaction that makes them (an outbox)."""
+
+from __future__ import annotations
+
+from django.db.models.signals import post_delete, post_save, pre_delete
+
+from annotations.models import Annotation
+from annotations.signals import annotation_changed
+from archive_site.models import Document, Record
+
+from .indexing import documents_linking_record
+from .tasks import enqueue_update
+
+
+def _on_save(sender, instance, **kwargs):
+    if kwargs.get("raw"):
+        return
+    enqueue_update(sender._meta.label_lower, instance.pk)
+
+
+def _before_record_delete(sender, instance, **kwargs):
+    instance._search_documents = documents_linking_record(instance.pk)
+
+
+def _on_delete(sender, instance, **kwargs):
+    enqueue_update(sender._meta.label_lower, instance.pk)
+    for document_id in getattr(instance, "_search_documents", ()):
+        enqueue_update("archive_site.document", document_id)
+
+
+def _on_annotation_deleted(sender, instance, **kwargs):  # also when a document's deletion cascades
+    enqueue_update("annotations.annotation", instance.pk, document_id=instance.document_id)
+
+
+def _on_annotation_changed(sender, annotation, deleted=False, **kwargs):
+    if annotation.pk is None:  # already deleted: post_delete enqueued its removal
+        enqueue_update("archive_site.document", annotation.document_id)
+        return
+    enqueue_update("annotations.annotation", annotation.pk, document_id=annotation.document_id)
+
+
+def connect() -> None:
+    for model in (Document, Record):
+        post_save.connect(_on_save, sender=model, dispatch_uid=f"search-save-{model._meta.label_lower}")
+        post_delete.connect(_on_delete, sender=model, dispatch_uid=f"search-delete-{model._meta.label_lower}")
+    pre_delete.connect(_before_record_delete, sender=Record, dispatch_uid="search-pre-delete-record")
+    post_delete.connect(_on_annotation_deleted, sender=Annotation, dispatch_uid="search-delete-annotation")
+    annotation_changed.connect(_on_annotation_changed, dispatch_uid="search-annotation-changed")
