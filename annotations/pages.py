@@ -1,0 +1,134 @@
+"""Pages of the annotations app: the profile (API token, groups), an annotation's history,
+replies posted from a card, and "new record from this passage" for curators.
+
+Thin views: they read a form, call a service, and redirect or answer JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from . import accounts, history, records, services
+from .models import Annotation, AnnotationGroup
+from .permissions import can_view, is_curator
+from .schemas import AnnotationInput
+
+
+def _error_text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+@login_required
+def profile(request):
+    user = request.user
+    groups = AnnotationGroup.objects.filter(members=user).prefetch_related("members").order_by("name")
+    return render(request, "annotations/profile.html", {
+        "token": accounts.get_token(user=user),
+        "groups": groups,
+        "is_curator": is_curator(user),
+    })
+
+
+@login_required
+@require_POST
+def token_action(request):
+    if request.POST.get("action") == "revoke":
+        accounts.revoke_token(user=request.user)
+        messages.success(request, "Your API token was revoked.")
+    else:
+        accounts.issue_token(user=request.user)
+        messages.success(request, "A new API token was made; any earlier token no longer works.")
+    return redirect("profile")
+
+
+@login_required
+@require_POST
+def group_create(request):
+    try:
+        group = accounts.create_group(user=request.user, name=request.POST.get("name", ""))
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, f"Group {group.name} created. Add members by username.")
+    return redirect("profile")
+
+
+@login_required
+@require_POST
+def group_add_member(request, name: str):
+    group = get_object_or_404(AnnotationGroup, name=name)
+    username = request.POST.get("username", "")
+    try:
+        accounts.add_member(user=request.user, group=group, username=username)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    except PermissionDenied as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{username.strip()} is now a member of {group.name}.")
+    return redirect("profile")
+
+
+def annotation_history(request, pk: int):
+    annotation = get_object_or_404(Annotation.objects.select_related("document"), pk=pk)
+    if not can_view(request.user, annotation):
+        raise Http404("No such annotation.")
+    rows = annotation.history.select_related("history_user").order_by("-history_date", "-history_id")
+    entries = history.history_entries(rows)
+    for entry in entries:
+        entry["when"] = datetime.fromisoformat(entry["date"])
+    return render(request, "annotations/history.html", {"annotation": annotation, "entries": entries})
+
+
+@login_required
+@require_POST
+def record_from_passage(request):
+    try:
+        record = records.create_record_from_passage(
+            user=request.user, label=request.POST.get("label", ""), kind=request.POST.get("kind", ""),
+            description=request.POST.get("description", ""),
+        )
+    except PermissionDenied as error:
+        return JsonResponse({"detail": str(error)}, status=403)
+    except ValidationError as error:
+        return JsonResponse({"detail": _error_text(error)}, status=400)
+    return JsonResponse(
+        {"id": record.pk, "label": record.label, "kind": record.kind, "url": record.get_absolute_url()}, status=201
+    )
+
+
+@login_required
+@require_POST
+def annotation_reply(request, pk: int):
+    parent = get_object_or_404(Annotation.objects.select_related("document", "group"), pk=pk, reply_to__isnull=True)
+    if not can_view(request.user, parent):
+        raise Http404("No such annotation.")
+    comment = request.POST.get("comment", "").strip()
+    wants_json = request.headers.get("Accept", "").startswith("application/json")
+    if not comment:
+        if wants_json:
+            return JsonResponse({"detail": "A reply needs some text."}, status=400)
+        messages.error(request, "A reply needs some text.")
+    else:
+        # A reply is seen by exactly the readers of the annotation it answers.
+        data = AnnotationInput(
+            document=parent.document, reply_to=parent, comment=comment[:10_000],
+            visibility=parent.visibility, group=parent.group,
+        )
+        try:
+            reply = services.create_annotation(user=request.user, data=data)
+        except PermissionDenied as error:
+            if wants_json:
+                return JsonResponse({"detail": str(error)}, status=403)
+            messages.error(request, str(error))
+            return redirect(f"{parent.document.get_absolute_url()}#hl-{parent.pk}")
+        if wants_json:
+            return JsonResponse({"id": reply.pk}, status=201)
+    return redirect(f"{parent.document.get_absolute_url()}#hl-{parent.pk}")

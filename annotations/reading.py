@@ -1,0 +1,237 @@
+"""The reading room: which annotations a reader sees on a document, and how the text is cut into
+segments at every annotation boundary so that overlapping highlights can be drawn without
+JavaScript.
+
+Offsets are Python ``str`` indices into ``Document.text`` (code points, half-open), as everywhere.
+Every rendered piece of text carries its ``data-start`` so that the browser code can map a DOM
+selection back to these offsets.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, QuerySet
+
+from archive_site.models import Document
+from archive_site.views import paragraphs
+
+from .models import Annotation as AnnotationModel
+from .models import AnnotationGroup, EntityType, Tag
+from .permissions import can_create, can_edit, is_curator, visible_q
+
+MAX_TAG_SUGGESTIONS = 1000
+
+
+def visible_annotations(document: Document, user) -> QuerySet[AnnotationModel]:
+    """Top-level annotations on ``document`` that ``user`` may see, with their replies."""
+    replies = (
+        AnnotationModel.objects.filter(visible_q(user))
+        .select_related("creator")
+        .order_by("created", "id")
+    )
+    return (
+        AnnotationModel.objects.filter(document=document, reply_to__isnull=True)
+        .filter(visible_q(user))
+        .select_related("creator", "entity_type", "group")
+        .prefetch_related("tags", "records", Prefetch("replies", queryset=replies, to_attr="visible_replies"))
+        .order_by("target_start", "target_end", "id")
+    )
+
+
+def annotation_view(annotation: AnnotationModel, user) -> dict:
+    """What the page (and its script) shows of one annotation: plain data, escaped on output."""
+    entity = annotation.entity_type
+    return {
+        "id": annotation.pk,
+        "start": annotation.target_start,
+        "end": annotation.target_end,
+        "quote": annotation.target_quote,
+        "comment": annotation.comment,
+        "tags": [tag.name for tag in annotation.tags.all()],
+        "entity_type": {"key": entity.key, "label": entity.label} if entity else None,
+        "records": [
+            {"id": r.pk, "label": r.label, "kind": r.kind, "url": r.get_absolute_url()} for r in annotation.records.all()
+        ],
+        "creator": annotation.creator.get_username(),
+        "mine": bool(user.is_authenticated and annotation.creator_id == user.pk),
+        "visibility": annotation.visibility_label,
+        "visibility_kind": annotation.visibility,
+        "status": annotation.status,
+        "anchored": annotation.anchor_state == AnnotationModel.AnchorState.ANCHORED,
+        "created": annotation.created.isoformat(),
+        "modified": annotation.modified.isoformat(),
+        "can_edit": can_edit(user, annotation),
+        "history_url": f"/annotations/{annotation.pk}/history/",
+        "api_url": f"/api/annotations/{annotation.pk}/",
+        "replies": [
+            {"id": reply.pk, "creator": reply.creator.get_username(), "comment": reply.comment,
+             "created": reply.created.isoformat()}
+            for reply in getattr(annotation, "visible_replies", [])
+        ],
+    }
+
+
+SCOPES = {"mine", "group", "public"}
+
+
+def matches_filters(view: dict, *, scope: str = "", entity: str = "", status: str = "") -> bool:
+    """The side list's filters: scope (mine / group / public), entity type key, status."""
+    if scope == "mine" and not view["mine"]:
+        return False
+    if scope in {"group", "public"} and view["visibility_kind"] != scope:
+        return False
+    if entity and (view["entity_type"] or {}).get("key", "none") != entity:
+        return False
+    return not (status and view["status"] != status)
+
+
+@dataclass
+class Segment:
+    start: int
+    text: str
+    ann_ids: list[int] = field(default_factory=list)
+    entity: str = ""
+    first_of: list[int] = field(default_factory=list)  # annotations whose highlight begins here
+    is_break: bool = False
+    style: str = ""  # "md" for Markdown syntax kept in the text, "strong" / "em" for what it marks
+
+    @property
+    def ids(self) -> str:
+        return " ".join(str(i) for i in self.ann_ids)
+
+
+@dataclass
+class Block:
+    start: int
+    end: int
+    heading: int
+    segments: list[Segment]
+
+    @property
+    def tag(self) -> str:
+        return f"h{self.heading}" if self.heading else "p"
+
+
+HEADING_MARK = re.compile(r"#{1,6} ")
+STRONG = re.compile(r"(\*\*)(?=\S)(.+?)(?<=\S)(\*\*)")
+EMPHASIS = re.compile(r"(?<![*\w])(\*)(?=[^\s*])(.+?)(?<=[^\s*])(\*)(?![*\w])")
+
+
+def markdown_styles(text: str, start: int, end: int, heading: int) -> list[tuple[int, int, str]]:
+    """Ranges of the Markdown the sources keep (heading marks, **strong**, *emphasis*), so the page
+    can show the syntax quietly and style what it marks; the characters stay in the text."""
+    styles = []
+    if heading:
+        mark = HEADING_MARK.match(text, start)
+        if mark:
+            styles.append((start, mark.end(), "md"))
+    for pattern, style in ((STRONG, "strong"), (EMPHASIS, "em")):
+        for m in pattern.finditer(text, start, end):
+            if "\n\n" in m.group(0):
+                continue
+            if any(a <= m.start() < b for a, b, s in styles if s != "md"):
+                continue
+            styles += [(m.start(1), m.end(1), "md"), (m.start(2), m.end(2), style), (m.start(3), m.end(3), "md")]
+    return styles
+
+
+def annotated_blocks(text: str, annotations: list[AnnotationModel]) -> list[Block]:
+    """The text's paragraphs, each cut at every annotation boundary and line break. A segment
+    covered by several annotations lists them all (innermost first) and takes the entity type
+    of the innermost one."""
+    spans = [
+        (a.target_start, a.target_end, a)
+        for a in annotations
+        if a.target_start is not None and a.target_end is not None and a.target_end > a.target_start
+        and a.anchor_state == AnnotationModel.AnchorState.ANCHORED and a.target_end <= len(text)
+    ]
+    spans.sort(key=lambda s: (s[0], s[1]))
+    seen: set[int] = set()
+    blocks = []
+    for para in paragraphs(text):
+        b_start, b_end = para["start"], para["end"]
+        inside = [s for s in spans if s[0] < b_end and s[1] > b_start]
+        cuts = {b_start, b_end}
+        for s, e, _ in inside:
+            cuts.add(max(s, b_start))
+            cuts.add(min(e, b_end))
+        styles = markdown_styles(text, b_start, b_end, para["heading"])
+        for a, b, _ in styles:
+            cuts.update((a, b))
+        offset = text.find("\n", b_start, b_end)
+        while offset != -1:
+            cuts.update((offset, offset + 1))
+            offset = text.find("\n", offset + 1, b_end)
+        points = sorted(cuts)
+        segments = []
+        for a, b in zip(points, points[1:], strict=False):
+            piece = text[a:b]
+            if piece == "\n":
+                segments.append(Segment(start=a, text=piece, is_break=True))
+                continue
+            covering = sorted((s for s in inside if s[0] <= a and s[1] >= b), key=lambda s: (s[1] - s[0], s[2].pk))
+            ids = [s[2].pk for s in covering]
+            entity = ""
+            if covering:
+                innermost = covering[0][2]
+                entity = innermost.entity_type.key if innermost.entity_type_id else "none"
+            first = [i for i in ids if i not in seen]
+            seen.update(first)
+            style = next((st for x, y, st in styles if x <= a and y >= b), "")
+            segments.append(Segment(start=a, text=piece, ann_ids=ids, entity=entity, first_of=first, style=style))
+        blocks.append(Block(start=b_start, end=b_end, heading=para["heading"], segments=segments))
+    return blocks
+
+
+def read_filters(params) -> dict:
+    """The side list's filters from a query string, unknown values dropped."""
+    scope = params.get("scope", "")
+    entity = params.get("type", "")
+    status = params.get("status", "")
+    return {
+        "scope": scope if scope in SCOPES else "",
+        "entity": entity if entity == "none" or EntityType.objects.filter(key=entity).exists() else "",
+        "status": status if status in AnnotationModel.Status.values else "",
+    }
+
+
+def reading_room_context(document: Document, user, filters: dict | None = None) -> dict:
+    """Everything the annotated-text include needs."""
+    filters = filters or {"scope": "", "entity": "", "status": ""}
+    annotations = list(visible_annotations(document, user))
+    views = [annotation_view(a, user) for a in annotations]
+    for view in views:
+        view["listed"] = matches_filters(view, **filters)
+    entity_types = list(EntityType.objects.all())
+    groups = list(AnnotationGroup.objects.filter(members=user).order_by("name")) if user.is_authenticated else []
+    signed_in = bool(user.is_authenticated)
+    config = {
+        "slug": document.slug,
+        "document_url": document.get_absolute_url(),
+        "text_length": len(document.text),
+        "user": user.get_username() if signed_in else None,
+        "can_create": can_create(user),
+        "is_curator": is_curator(user),
+        "entity_types": [{"key": e.key, "label": e.label} for e in entity_types],
+        "groups": [g.name for g in groups],
+        "tags": list(Tag.objects.order_by("name").values_list("name", flat=True)[:MAX_TAG_SUGGESTIONS])
+        if signed_in else [],
+        "annotations": views,
+    }
+    used_types = {v["entity_type"]["key"] for v in views if v["entity_type"]}
+    return {
+        "document": document,
+        "blocks": annotated_blocks(document.text, annotations),
+        "annotations": views,
+        "orphaned": [v for v in views if not v["anchored"]],
+        "entity_types": entity_types,
+        "used_types": used_types,
+        "groups": groups,
+        "config": config,
+        "signed_in": signed_in,
+        "filters": filters,
+        "statuses": AnnotationModel.Status.choices,
+        "listed_count": sum(1 for v in views if v["listed"]),
+    }

@@ -1,0 +1,72 @@
+"""Reads: the annotations a user may see, filtered, with what the JSON-LD needs loaded at once."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from . import permissions
+from .models import Annotation
+
+FILTERS = ("document", "tag", "entity_type", "record", "creator", "status", "visibility", "reply_to", "anchor_state")
+
+
+class FilterError(ValueError):
+    pass
+
+
+def annotation_queryset() -> QuerySet[Annotation]:
+    return Annotation.objects.select_related("creator", "document", "entity_type", "group").prefetch_related(
+        "tags", "records"
+    )
+
+
+def visible_annotations(user) -> QuerySet[Annotation]:
+    return annotation_queryset().filter(permissions.visible_q(user))
+
+
+def get_visible_annotation(user, pk) -> Annotation | None:
+    """The annotation if it exists and ``user`` may see it (else None: callers answer 404)."""
+    try:
+        return visible_annotations(user).get(pk=pk)
+    except (Annotation.DoesNotExist, ValueError, TypeError):
+        return None
+
+
+def filter_annotations(qs: QuerySet[Annotation], params) -> QuerySet[Annotation]:
+    """Apply the container's query filters: ?document=<slug>&tag=&entity_type=<key>&record=<id>
+    &creator=<username>&status=&visibility=&reply_to=<id>&anchor_state=."""
+    value = params.get
+    if value("document"):
+        qs = qs.filter(document__slug=value("document"))
+    if value("tag"):
+        qs = qs.filter(tags__name__iexact=value("tag"))
+    if value("entity_type"):
+        qs = qs.filter(entity_type__key=value("entity_type"))
+    if value("record"):
+        if not value("record").isdigit():
+            raise FilterError("record must be a record id.")
+        qs = qs.filter(records__pk=int(value("record")))
+    if value("creator"):
+        qs = qs.filter(creator__username=value("creator"))
+    if value("status"):
+        if value("status") not in Annotation.Status.values:
+            raise FilterError(f"Unknown status; use one of {', '.join(Annotation.Status.values)}.")
+        qs = qs.filter(status=value("status"))
+    if value("visibility"):
+        vis = value("visibility")
+        if vis.startswith("group:"):
+            qs = qs.filter(visibility=Annotation.Visibility.GROUP, group__name=vis[6:])
+        else:
+            qs = qs.filter(visibility=vis)
+    if value("reply_to"):
+        if not value("reply_to").isdigit():
+            raise FilterError("reply_to must be an annotation id.")
+        qs = qs.filter(reply_to_id=int(value("reply_to")))
+    if value("anchor_state"):
+        qs = qs.filter(anchor_state=value("anchor_state"))
+    return qs.distinct() if value("tag") or value("record") else qs
+
+
+def record_annotations(user, record) -> QuerySet[Annotation]:
+    """Every annotation linking to ``record`` that ``user`` may see, across documents."""
+    return visible_annotations(user).filter(records=record).order_by("document__title", "target_start", "id")

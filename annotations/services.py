@@ -1,0 +1,330 @@
+"""Writes. Each service owns its transaction and side effects: the permission check, anchoring,
+the one history row per logical change (who, when, what) and the ``annotation_changed`` signal,
+sent last, inside the transaction, after tags and records are set (search's outbox).
+
+Status rule: curators' new annotations start ``approved``, everybody else's ``pending``; only
+curators may set ``status`` — a status sent by anyone else is ignored (documented in the README).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from archive_site.models import Document
+
+from . import anchoring, permissions
+from .models import ANNOTATION_HISTORY, Annotation, Tag
+from .schemas import AnnotationInput
+from .signals import annotation_changed
+
+
+class PreconditionFailed(Exception):
+    """The client's If-Match does not match the annotation's current version (HTTP 412)."""
+
+
+@dataclass(frozen=True)
+class ReanchorReport:
+    kept: int = 0
+    moved: int = 0
+    orphaned: int = 0
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _record_history(annotation: Annotation, history_type: str, user, reason: str | None = None) -> None:
+    annotation._history_user = user if (user is not None and user.is_authenticated) else None
+    if reason:
+        annotation._change_reason = reason
+    ANNOTATION_HISTORY.create_historical_record(annotation, history_type)
+    for attr in ("_change_reason",):
+        annotation.__dict__.pop(attr, None)
+
+
+def _save_quietly(annotation: Annotation) -> None:
+    """Save without simple-history's automatic rows (the service writes one row itself)."""
+    annotation.skip_history_when_saving = True
+    try:
+        annotation.save()
+    finally:
+        del annotation.skip_history_when_saving
+
+
+def _set_relations(annotation: Annotation, data: AnnotationInput) -> None:
+    annotation.skip_history_when_saving = True
+    try:
+        tags = []
+        for name in data.tags:
+            tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
+            tags.append(tag)
+        annotation.tags.set(tags)
+        annotation.records.set(data.records)
+    finally:
+        del annotation.skip_history_when_saving
+
+
+def _changed(annotation: Annotation, *, deleted: bool = False) -> None:
+    annotation_changed.send(sender=Annotation, annotation=annotation, deleted=deleted)
+
+
+def _check_group(user, data: AnnotationInput) -> None:
+    if data.group is not None and not permissions.is_curator(user):
+        if not data.group.members.filter(pk=user.pk).exists():
+            raise PermissionDenied(f"You are not a member of the group {data.group.name!r}.")
+
+
+def _apply_target(annotation: Annotation, data: AnnotationInput) -> None:
+    """Check the selector against the text (``anchoring``) and set the target fields."""
+    text = data.document.text
+    start, end, quote = data.start, data.end, data.quote
+    if start is None and end is None:
+        if not quote:
+            raise anchoring.AnchorError("A TextPositionSelector or a TextQuoteSelector is required.")
+        found = anchoring.locate(text, quote=quote, prefix=data.prefix, suffix=data.suffix, threshold=1.0)
+        if found is None or not found.exact:
+            raise anchoring.AnchorError(f"The quote {quote[:60]!r} does not occur in the document.")
+        start, end = found.start, found.end
+    elif start is None or end is None:
+        raise anchoring.AnchorError("A TextPositionSelector needs both start and end.")
+    anchoring.check_selector(text, start=start, end=end, quote=quote)
+    annotation.document = data.document
+    annotation.target_start, annotation.target_end = start, end
+    annotation.target_quote = text[start:end]
+    annotation.target_prefix, annotation.target_suffix = anchoring.context(text, start, end)
+    annotation.anchor_state = Annotation.AnchorState.ANCHORED
+
+
+def _motivation(data: AnnotationInput) -> str:
+    if data.reply_to is not None:
+        return "replying"
+    if data.motivation:
+        return data.motivation
+    if data.records:
+        return "identifying"
+    if data.entity_type is not None:
+        return "classifying"
+    if data.comment:
+        return "commenting"
+    if data.tags:
+        return "tagging"
+    return "highlighting"
+
+
+def _apply_fields(annotation: Annotation, data: AnnotationInput, user) -> None:
+    annotation.comment = data.comment
+    annotation.entity_type = data.entity_type
+    annotation.visibility = data.visibility
+    annotation.group = data.group
+    annotation.motivation = _motivation(data)
+    if data.status is not None and permissions.can_review(user) and data.status != annotation.status:
+        annotation.status = data.status
+        annotation.reviewed_by = user
+
+
+# --- annotations ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_annotation(*, user, data: AnnotationInput) -> Annotation:
+    if not permissions.can_create(user):
+        raise PermissionDenied("Sign in to annotate.")
+    _check_group(user, data)
+    annotation = Annotation(creator=user)
+    if data.reply_to is not None:
+        if not permissions.can_view(user, data.reply_to):
+            raise PermissionDenied("You cannot reply to an annotation you cannot see.")
+        annotation.reply_to = data.reply_to
+        annotation.document = data.reply_to.document
+    else:
+        _apply_target(annotation, data)
+    curator = permissions.is_curator(user)
+    annotation.status = Annotation.Status.APPROVED if curator else Annotation.Status.PENDING
+    _apply_fields(annotation, data, user)
+    _save_quietly(annotation)
+    _set_relations(annotation, data)
+    _record_history(annotation, "+", user)
+    _changed(annotation)
+    return annotation
+
+
+@transaction.atomic
+def update_annotation(*, user, annotation: Annotation, data: AnnotationInput, if_match: str | None = None) -> Annotation:
+    """Replace the annotation's content (a PUT). ``if_match``: the client's ETag(s), checked
+    against the current version under a row lock (``PreconditionFailed`` on mismatch)."""
+    from .w3c import etag  # local: w3c imports models only, but keep services' import surface small
+
+    current = Annotation.objects.select_for_update().get(pk=annotation.pk)
+    if not permissions.can_edit(user, current):
+        raise PermissionDenied("Only the creator or a curator may edit this annotation.")
+    if if_match is not None and not etag_matches(if_match, etag(current)):
+        raise PreconditionFailed("The annotation has changed since you fetched it (If-Match does not match).")
+    _check_group(user, data)
+    annotation = current
+    if annotation.reply_to_id is None:
+        if data.reply_to is not None:
+            raise anchoring.AnchorError("An annotation cannot be turned into a reply.")
+        _apply_target(annotation, data)
+    elif data.reply_to is None or data.reply_to.pk != annotation.reply_to_id:
+        raise anchoring.AnchorError("A reply's target (its parent annotation) cannot be changed.")
+    _apply_fields(annotation, data, user)
+    _save_quietly(annotation)
+    _set_relations(annotation, data)
+    _record_history(annotation, "~", user)
+    _changed(annotation)
+    return annotation
+
+
+def etag_matches(if_match: str, current: str) -> bool:
+    if if_match.strip() == "*":
+        return True
+    tags = [t.strip().removeprefix("W/") for t in if_match.split(",")]
+    return current in tags
+
+
+def _with_replies(annotation: Annotation) -> list[Annotation]:
+    found, frontier = [], [annotation]
+    while frontier:
+        found.extend(frontier)
+        frontier = list(Annotation.objects.filter(reply_to__in=frontier))
+    return found
+
+
+@transaction.atomic
+def delete_annotation(*, user, annotation: Annotation) -> None:
+    """Delete (with its replies). History keeps every version, so a curator can restore it."""
+    if not permissions.can_delete(user, annotation):
+        raise PermissionDenied("Only the creator or a curator may delete this annotation.")
+    doomed = _with_replies(annotation)
+    ids = [a.pk for a in doomed]
+    for item in doomed:
+        item._history_user = user
+    # Cascaded replies get their own "-" history rows from simple-history's post_delete.
+    annotation._history_user = user
+    annotation.delete()
+    for item, pk in zip(doomed, ids, strict=True):
+        item.pk = item.id = pk  # receivers need the id of what was deleted
+        _changed(item, deleted=True)
+
+
+@transaction.atomic
+def restore_annotation(*, user, history_id: int) -> Annotation:
+    """Bring back an annotation (deleted or not) as it was in history row ``history_id``;
+    curators only. Record links to records deleted since are dropped."""
+    if not permissions.can_review(user):
+        raise PermissionDenied("Only curators may restore annotations.")
+    historical_model = Annotation.history.model
+    row = historical_model.objects.filter(history_id=history_id).first()
+    if row is None:
+        raise Annotation.DoesNotExist(f"No history entry {history_id}.")
+    if row.history_type == "-":  # deletion rows carry no m2m snapshot: take the version before
+        snapshot = (
+            historical_model.objects.filter(id=row.id, history_date__lte=row.history_date)
+            .exclude(history_type="-").order_by("-history_date", "-history_id").first()
+        ) or row
+    else:
+        snapshot = row
+    if not Document.objects.filter(pk=row.document_id).exists():
+        raise Annotation.DoesNotExist("The annotation's document no longer exists.")
+    if row.reply_to_id and not Annotation.objects.filter(pk=row.reply_to_id).exists():
+        raise Annotation.DoesNotExist("Restore the annotation this one replies to first.")
+    existed = Annotation.objects.filter(pk=row.id).exists()
+    annotation = row.instance
+    from archive_site.models import Record
+
+    tag_ids = list(snapshot.tags.values_list("tag_id", flat=True))
+    record_ids = list(Record.objects.filter(pk__in=snapshot.records.values_list("record_id", flat=True)).values_list("pk", flat=True))
+    annotation.skip_history_when_saving = True
+    try:
+        annotation.save(force_insert=not existed)
+        annotation.tags.set(tag_ids)
+        annotation.records.set(record_ids)
+    finally:
+        del annotation.skip_history_when_saving
+    annotation.refresh_from_db()
+    _record_history(annotation, "~" if existed else "+", user, reason=f"restored from history entry {history_id}")
+    _changed(annotation)
+    return annotation
+
+
+@transaction.atomic
+def review_annotation(*, user, annotation: Annotation, status: str, reason: str = "") -> Annotation:
+    """Approve or reject (curators)."""
+    if not permissions.can_review(user):
+        raise PermissionDenied("Only curators may review annotations.")
+    if status not in Annotation.Status.values:
+        raise ValueError(f"Unknown status {status!r}.")
+    annotation.status, annotation.review_reason, annotation.reviewed_by = status, reason, user
+    _save_quietly(annotation)
+    _record_history(annotation, "~", user, reason=f"review: {status}")
+    _changed(annotation)
+    return annotation
+
+
+# --- re-anchoring after a text edit --------------------------------------------------------
+
+
+def _plan_reanchor(document: Document, new_text: str):
+    """(annotation, anchor or None, kind) for each of the document's text annotations."""
+    plans = []
+    for annotation in Annotation.objects.filter(document=document, reply_to__isnull=True).order_by("pk"):
+        anchor = anchoring.reanchor(
+            new_text, start=annotation.target_start, end=annotation.target_end, quote=annotation.target_quote,
+            prefix=annotation.target_prefix, suffix=annotation.target_suffix,
+        )
+        if anchor is None:
+            kind = "orphaned"
+        elif (
+            anchor.start == annotation.target_start and anchor.end == annotation.target_end
+            and annotation.anchor_state == Annotation.AnchorState.ANCHORED
+        ):
+            kind = "kept"
+        else:
+            kind = "moved"
+        plans.append((annotation, anchor, kind))
+    return plans
+
+
+def preview_reanchor(document: Document, new_text: str) -> ReanchorReport:
+    """What saving ``new_text`` would do to the document's annotations (nothing is written)."""
+    from archive_site.text import normalise_text
+
+    counts = {"kept": 0, "moved": 0, "orphaned": 0}
+    for _annotation, _anchor, kind in _plan_reanchor(document, normalise_text(new_text)):
+        counts[kind] += 1
+    return ReanchorReport(**counts)
+
+
+@transaction.atomic
+def reanchor_document(document: Document, old_text: str | None = None, *, user=None) -> ReanchorReport:
+    """Place the document's annotations in its (already saved) new text: the quote with its
+    context is found again (exactly, then the nearest fuzzy match); those that cannot be placed
+    are kept and marked orphaned, never dropped. ``old_text`` is accepted for callers that have
+    it; the stored quote and context are what re-anchoring uses."""
+    text = document.text
+    if old_text is not None and old_text == text:
+        return ReanchorReport(kept=Annotation.objects.filter(document=document, reply_to__isnull=True).count())
+    counts = {"kept": 0, "moved": 0, "orphaned": 0}
+    for annotation, anchor, kind in _plan_reanchor(document, text):
+        counts[kind] += 1
+        if kind == "kept":
+            continue
+        if anchor is None:
+            if annotation.anchor_state == Annotation.AnchorState.ORPHANED:
+                continue
+            annotation.anchor_state = Annotation.AnchorState.ORPHANED
+            annotation.target_start = annotation.target_end = None
+            reason = "orphaned: the quote is no longer in the edited text"
+        else:
+            annotation.target_start, annotation.target_end = anchor.start, anchor.end
+            annotation.target_quote = text[anchor.start : anchor.end]
+            annotation.target_prefix, annotation.target_suffix = anchoring.context(text, anchor.start, anchor.end)
+            annotation.anchor_state = Annotation.AnchorState.ANCHORED
+            reason = "re-anchored after a text edit" + ("" if anchor.exact else " (fuzzy match)")
+        annotation.document = document
+        _save_quietly(annotation)
+        _record_history(annotation, "~", user, reason=reason)
+        _changed(annotation)
+    return ReanchorReport(**counts)

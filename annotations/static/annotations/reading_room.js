@@ -1,0 +1,918 @@
+// The reading room's script: select → annotate, cards, suggestions, deep links, side-list filters.
+//
+// The page is complete without it: the server renders the text cut into segments at every
+// annotation boundary, each segment carrying `data-start`, its offset in the stored text in
+// Unicode code points (Python str indices). This script maps DOM selections back to those offsets
+// (JavaScript strings count UTF-16 units, so it counts code points at that boundary), talks to the
+// W3C annotation API, and after each change re-reads the server-rendered page fragment so that the
+// highlights are drawn by the one renderer. It writes untrusted text only through textContent.
+
+const ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld";
+const LDP_TYPE = `application/ld+json; profile="${ANNO_CONTEXT}"`;
+const QUOTE_CONTEXT = 32;
+
+const dataNode = document.getElementById("reading-room-data");
+if (dataNode) start(JSON.parse(dataNode.textContent));
+
+// ---- offsets: UTF-16 ↔ code points -------------------------------------------------------------
+
+/** Number of code points in a JS string (a surrogate pair counts once). */
+export function cpLength(s) {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+    n++;
+  }
+  return n;
+}
+
+/** UTF-16 index of the code-point index `cp` in `s`. */
+export function utf16Index(s, cp) {
+  let i = 0;
+  for (let n = 0; n < cp && i < s.length; n++) {
+    const c = s.charCodeAt(i);
+    i += c >= 0xd800 && c <= 0xdbff && i + 1 < s.length ? 2 : 1;
+  }
+  return i;
+}
+
+function start(config) {
+  const state = {
+    config,
+    byId: new Map(),
+    text: null, // the stored text as an array of code points, fetched when first needed
+    pending: null, // {start, end} of the selection being annotated
+    editing: null, // annotation id while editing
+    editorRecords: [],
+    suggestions: [],
+    showSuggestions: true,
+    lastFocus: null,
+  };
+  const $ = (sel, root = document) => root.querySelector(sel);
+  const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+  const docText = () => $("#doc-text");
+  const status = (message) => { const el = $("#rr-status"); if (el) el.textContent = message; };
+  const csrf = () => ($("#ann-editor-form input[name=csrfmiddlewaretoken]") || $("input[name=csrfmiddlewaretoken]") || {}).value || "";
+
+  indexAnnotations(config.annotations);
+  document.documentElement.classList.add("js");
+  $$(".js-only").forEach((el) => { el.hidden = false; });
+
+  // ---- mapping a DOM point to a text offset ----------------------------------------------------
+
+  function segmentOf(textNode) {
+    const el = textNode.parentElement && textNode.parentElement.closest("[data-start]");
+    if (!el || el.hasAttribute("data-end") || !docText().contains(el)) return null;
+    return el;
+  }
+
+  function textNodeOffset(textNode, unit) {
+    const el = segmentOf(textNode);
+    if (!el) return null;
+    const r = document.createRange();
+    r.setStart(el, 0);
+    r.setEnd(textNode, unit);
+    return Number(el.dataset.start) + cpLength(r.toString());
+  }
+
+  function mappableTextNodes() {
+    const walker = document.createTreeWalker(docText(), NodeFilter.SHOW_TEXT, {
+      acceptNode: (n) => (n.data.length && segmentOf(n) ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_REJECT),
+    });
+    const nodes = [];
+    while (walker.nextNode()) nodes.push(walker.currentNode);
+    return nodes;
+  }
+
+  /** Offset of a range boundary; a boundary between segments or outside the text snaps inwards. */
+  function boundaryOffset(node, unit, isEnd) {
+    if (node.nodeType === Node.TEXT_NODE && segmentOf(node)) return textNodeOffset(node, unit);
+    const point = document.createRange();
+    point.setStart(node, unit);
+    const nodes = mappableTextNodes();
+    if (!isEnd) {
+      const next = nodes.find((t) => point.comparePoint(t, 0) >= 0);
+      return next ? textNodeOffset(next, 0) : null;
+    }
+    const before = nodes.filter((t) => point.comparePoint(t, t.data.length) <= 0).pop();
+    return before ? textNodeOffset(before, before.data.length) : null;
+  }
+
+  function selectionOffsets() {
+    const sel = window.getSelection();
+    if (!sel || sel.rangeCount === 0 || sel.isCollapsed) return null;
+    const range = sel.getRangeAt(0);
+    const root = docText();
+    if (!root || !range.intersectsNode(root)) return null;
+    const s = boundaryOffset(range.startContainer, range.startOffset, false);
+    const e = boundaryOffset(range.endContainer, range.endOffset, true);
+    if (s === null || e === null || e <= s) return null;
+    return { start: s, end: e };
+  }
+
+  async function storedText() {
+    if (!state.text) {
+      const response = await fetch(`/api/documents/${encodeURIComponent(config.slug)}/`, { headers: { Accept: "application/json" } });
+      if (!response.ok) throw new Error("Could not read the document's text.");
+      state.text = Array.from((await response.json()).text);
+    }
+    return state.text;
+  }
+
+  /** Trim white space off a range and give it its quote, prefix and suffix (code points). */
+  async function describe(range) {
+    const cps = await storedText();
+    let { start: s, end: e } = range;
+    while (s < e && /\s/u.test(cps[s])) s++;
+    while (e > s && /\s/u.test(cps[e - 1])) e--;
+    if (e <= s) return null;
+    return {
+      start: s, end: e,
+      exact: cps.slice(s, e).join(""),
+      prefix: cps.slice(Math.max(0, s - QUOTE_CONTEXT), s).join(""),
+      suffix: cps.slice(e, e + QUOTE_CONTEXT).join(""),
+    };
+  }
+
+  // ---- marking a range in the DOM (deep links, suggestions, the passage being annotated) --------
+
+  /** The mappable text nodes in order, each with its offset and length in code points. */
+  function textIndex() {
+    return mappableTextNodes().map((node) => ({ node, start: textNodeOffset(node, 0), len: cpLength(node.data) }));
+  }
+
+  /** Wrap [s, e) in spans of `className` (one per text node it crosses). Pass the same `index`
+   * to wrap many ranges in one pass; it is kept up to date as text nodes are split. */
+  function wrapRange(s, e, className, attrs = {}, index = textIndex()) {
+    const made = [];
+    let lo = 0;
+    let hi = index.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (index[mid].start + index[mid].len <= s) lo = mid + 1; else hi = mid;
+    }
+    for (let i = lo; i < index.length && index[i].start < e; i++) {
+      const entry = index[i];
+      const a = Math.max(s, entry.start);
+      const b = Math.min(e, entry.start + entry.len);
+      if (a >= b) continue;
+      const pieces = [];
+      let middle = entry.node;
+      const cutA = utf16Index(middle.data, a - entry.start);
+      if (cutA > 0) {
+        pieces.push({ node: middle, start: entry.start, len: a - entry.start });
+        middle = middle.splitText(cutA);
+      }
+      const cutB = utf16Index(middle.data, b - a);
+      let rest = null;
+      if (cutB < middle.data.length) rest = middle.splitText(cutB);
+      pieces.push({ node: middle, start: a, len: b - a });
+      if (rest) pieces.push({ node: rest, start: b, len: entry.start + entry.len - b });
+      index.splice(i, 1, ...pieces);
+      i += pieces.length - 1;
+      const wrapper = document.createElement("span");
+      wrapper.className = className;
+      wrapper.dataset.start = String(a);
+      for (const [k, v] of Object.entries(attrs)) wrapper.setAttribute(k, v);
+      middle.parentNode.insertBefore(wrapper, middle);
+      wrapper.appendChild(middle);
+      made.push(wrapper);
+    }
+    return made;
+  }
+
+  function unwrap(selector) {
+    for (const el of $$(selector, docText() || document)) {
+      const parent = el.parentNode;
+      while (el.firstChild) parent.insertBefore(el.firstChild, el);
+      parent.removeChild(el);
+      parent.normalize();
+    }
+  }
+
+  // ---- deep links: #pos=START-END and #hl-ID -----------------------------------------------------
+
+  function followHash() {
+    const hash = decodeURIComponent(location.hash || "");
+    const pos = /^#pos=(\d+)-(\d+)$/.exec(hash);
+    unwrap(".deep-target");
+    if (pos) {
+      const s = Number(pos[1]);
+      const e = Number(pos[2]);
+      if (e <= s || e > config.text_length) return;
+      const marks = wrapRange(s, e, "deep-target");
+      if (marks.length) {
+        marks[0].id = "deep-target";
+        marks[0].tabIndex = -1;
+        marks[0].scrollIntoView({ block: "center" });
+        marks[0].focus({ preventScroll: true });
+        status("The linked passage is marked.");
+      }
+      return;
+    }
+    const hl = /^#hl-(\d+)$/.exec(hash);
+    if (hl) showAnnotation(Number(hl[1]));
+  }
+
+  function showAnnotation(id) {
+    const mark = $(`mark.hl[data-ann-ids~="${id}"]`);
+    if (!mark) return;
+    mark.scrollIntoView({ block: "center" });
+    $$(`mark.hl[data-ann-ids~="${id}"]`).forEach((m) => {
+      m.classList.add("flash");
+      setTimeout(() => m.classList.remove("flash"), 1600);
+    });
+    openCard([id], mark);
+  }
+
+  // ---- cards ---------------------------------------------------------------------------------------
+
+  function indexAnnotations(list) {
+    state.byId = new Map(list.map((a) => [a.id, a]));
+  }
+
+  function popover() {
+    let pop = $("#ann-popover");
+    if (!pop) {
+      pop = document.createElement("div");
+      pop.id = "ann-popover";
+      pop.className = "ann-popover";
+      pop.setAttribute("role", "dialog");
+      pop.setAttribute("aria-label", "Annotation");
+      pop.tabIndex = -1;
+      pop.hidden = true;
+      document.body.appendChild(pop);
+    }
+    return pop;
+  }
+
+  function placeNear(pop, anchor) {
+    const rect = anchor.getBoundingClientRect();
+    pop.hidden = false;
+    if (window.matchMedia("(max-width: 40rem)").matches) {
+      pop.classList.add("sheet");
+      pop.style.left = "";
+      pop.style.top = "";
+      return;
+    }
+    pop.classList.remove("sheet");
+    const width = pop.offsetWidth;
+    const left = Math.min(Math.max(8, rect.left + window.scrollX), window.scrollX + document.documentElement.clientWidth - width - 8);
+    pop.style.left = `${left}px`;
+    pop.style.top = `${rect.bottom + window.scrollY + 6}px`;
+  }
+
+  function closePopover(restoreFocus = true) {
+    const pop = $("#ann-popover");
+    if (!pop || pop.hidden) return;
+    pop.hidden = true;
+    pop.replaceChildren();
+    if (restoreFocus && state.lastFocus && document.contains(state.lastFocus)) state.lastFocus.focus({ preventScroll: true });
+  }
+
+  function closeButton() {
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "pop-close";
+    close.dataset.action = "close-popover";
+    close.setAttribute("aria-label", "Close");
+    close.textContent = "×";
+    return close;
+  }
+
+  function openCard(ids, anchor) {
+    const pop = popover();
+    state.lastFocus = document.activeElement;
+    pop.replaceChildren(closeButton());
+    pop.setAttribute("aria-label", ids.length > 1 ? `${ids.length} overlapping annotations` : "Annotation");
+    for (const id of ids) {
+      const source = $(`#ann-list .ann-card[data-ann-id="${id}"]`);
+      if (!source) continue;
+      const card = source.cloneNode(true);
+      card.querySelectorAll("[id]").forEach((el) => { el.id = `pop-${el.id}`; });
+      card.querySelectorAll("label[for]").forEach((el) => { el.htmlFor = `pop-${el.htmlFor}`; });
+      card.querySelectorAll(".js-only").forEach((el) => { el.hidden = false; });
+      pop.appendChild(card);
+    }
+    placeNear(pop, anchor);
+    pop.focus({ preventScroll: true });
+  }
+
+  // ---- the "Annotate" button and the editor ----------------------------------------------------
+
+  function annotateButton() {
+    let btn = $("#annotate-btn");
+    if (!btn) {
+      btn = document.createElement("button");
+      btn.type = "button";
+      btn.id = "annotate-btn";
+      btn.className = "annotate-btn primary";
+      btn.textContent = "Annotate";
+      btn.setAttribute("aria-label", "Annotate the selected passage (shortcut: a)");
+      btn.hidden = true;
+      document.body.appendChild(btn);
+    }
+    return btn;
+  }
+
+  function onSelectionChange() {
+    if (!config.can_create) return;
+    const btn = annotateButton();
+    const offsets = selectionOffsets();
+    if (!offsets) {
+      btn.hidden = true;
+      return;
+    }
+    state.pending = offsets;
+    const rect = window.getSelection().getRangeAt(0).getBoundingClientRect();
+    btn.hidden = false;
+    if (window.matchMedia("(max-width: 40rem)").matches) {
+      btn.classList.add("docked");
+    } else {
+      btn.classList.remove("docked");
+      btn.style.left = `${Math.max(8, rect.right + window.scrollX - btn.offsetWidth)}px`;
+      btn.style.top = `${rect.bottom + window.scrollY + 8}px`;
+    }
+  }
+
+  const editor = () => $("#ann-editor");
+
+  function fillTagOptions() {
+    const list = $("#ed-tag-options");
+    if (!list) return;
+    const typed = $("#ed-tags").value;
+    const head = typed.includes(",") ? typed.slice(0, typed.lastIndexOf(",") + 1) + " " : "";
+    list.replaceChildren(...config.tags.map((t) => {
+      const o = document.createElement("option");
+      o.value = head + t;
+      return o;
+    }));
+  }
+
+  function renderRecordChips() {
+    const list = $("#ed-records");
+    list.replaceChildren(...state.editorRecords.map((r, i) => {
+      const li = document.createElement("li");
+      li.className = "chip";
+      const a = document.createElement("a");
+      a.href = r.url;
+      a.textContent = r.label;
+      a.target = "_blank";
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "chip-remove";
+      remove.dataset.action = "remove-record";
+      remove.dataset.index = String(i);
+      remove.setAttribute("aria-label", `Remove link to ${r.label}`);
+      remove.textContent = "×";
+      li.append(a, remove);
+      return li;
+    }));
+  }
+
+  async function openEditor({ range = null, annotation = null } = {}) {
+    const dlg = editor();
+    if (!dlg) return;
+    closePopover(false);
+    $("#ed-error").hidden = true;
+    state.editing = annotation ? annotation.id : null;
+    if (annotation) {
+      state.pending = null;
+      $("#ann-editor-title").textContent = "Edit annotation";
+      $("#ed-quote").textContent = annotation.quote;
+      $("#ed-comment").value = annotation.comment;
+      $("#ed-tags").value = annotation.tags.join(", ");
+      $("#ed-entity").value = annotation.entity_type ? annotation.entity_type.key : "";
+      state.editorRecords = annotation.records.map((r) => ({ ...r }));
+      $("#ed-visibility").value = annotation.visibility;
+    } else {
+      let described;
+      try {
+        described = await describe(range);
+      } catch (err) {
+        status(err.message);
+        return;
+      }
+      if (!described) return;
+      state.pending = described;
+      $("#ann-editor-title").textContent = "Annotate";
+      $("#ed-quote").textContent = described.exact;
+      $("#ed-comment").value = "";
+      $("#ed-tags").value = "";
+      $("#ed-entity").value = "";
+      state.editorRecords = [];
+      $("#ed-visibility").value = "private";
+      unwrap(".pending-target");
+      wrapRange(described.start, described.end, "pending-target");
+    }
+    fillTagOptions();
+    renderRecordChips();
+    closeRecordOptions();
+    $("#ed-record-q").value = "";
+    annotateButton().hidden = true;
+    state.lastFocus = annotation ? document.activeElement : $("#doc-text");
+    dlg.showModal();
+    $("#ed-comment").focus();
+  }
+
+  function closeEditor() {
+    const dlg = editor();
+    if (dlg && dlg.open) dlg.close();
+  }
+
+  function onEditorClosed() {
+    unwrap(".pending-target");
+    state.editing = null;
+    if (state.lastFocus && document.contains(state.lastFocus)) state.lastFocus.focus({ preventScroll: true });
+  }
+
+  function annotationBody() {
+    const body = [];
+    const comment = $("#ed-comment").value.trim();
+    if (comment) body.push({ type: "TextualBody", purpose: "commenting", value: comment, format: "text/plain" });
+    const tags = [...new Set($("#ed-tags").value.split(",").map((t) => t.trim()).filter(Boolean))];
+    for (const tag of tags) body.push({ type: "TextualBody", purpose: "tagging", value: tag });
+    const entity = $("#ed-entity").value;
+    if (entity) body.push({ type: "TextualBody", purpose: "classifying", value: entity });
+    for (const r of state.editorRecords) {
+      body.push({ type: "SpecificResource", purpose: "identifying", source: new URL(r.url, location.origin).href });
+    }
+    const motivation = comment ? "commenting" : state.editorRecords.length ? "identifying"
+      : entity ? "classifying" : tags.length ? "tagging" : "highlighting";
+    return { body, motivation, tags };
+  }
+
+  function targetFor(d) {
+    return {
+      source: new URL(config.document_url, location.origin).href,
+      selector: [
+        { type: "TextPositionSelector", start: d.start, end: d.end },
+        { type: "TextQuoteSelector", exact: d.exact, prefix: d.prefix, suffix: d.suffix },
+      ],
+    };
+  }
+
+  async function api(method, url, payload, etag) {
+    const headers = { Accept: LDP_TYPE, "X-CSRFToken": csrf() };
+    if (payload) headers["Content-Type"] = LDP_TYPE;
+    if (etag) headers["If-Match"] = etag;
+    const response = await fetch(url, {
+      method, headers, credentials: "same-origin", body: payload ? JSON.stringify(payload) : undefined,
+    });
+    if (!response.ok) {
+      let detail = `${response.status} ${response.statusText}`;
+      try {
+        const problem = await response.json();
+        detail = problem.detail || Object.entries(problem).map(([k, v]) => `${k}: ${[].concat(v).join(" ")}`).join("; ") || detail;
+      } catch { /* not JSON */ }
+      throw new Error(detail);
+    }
+    return response;
+  }
+
+  async function current(id) {
+    const response = await api("GET", `/api/annotations/${id}/`);
+    return { etag: response.headers.get("ETag"), data: await response.json() };
+  }
+
+  async function saveEditor(event) {
+    event.preventDefault();
+    const error = $("#ed-error");
+    error.hidden = true;
+    const save = $("#ed-save");
+    save.disabled = true;
+    try {
+      const { body, motivation } = annotationBody();
+      const visibility = $("#ed-visibility").value;
+      let id = state.editing;
+      if (id) {
+        const { etag, data } = await current(id);
+        const payload = { ...data, body, motivation, visibility };
+        await api("PUT", `/api/annotations/${id}/`, payload, etag);
+      } else {
+        const d = state.pending;
+        const payload = { "@context": ANNO_CONTEXT, type: "Annotation", motivation, body, target: targetFor(d), visibility };
+        const response = await api("POST", "/api/annotations/", payload);
+        id = idFromUrl(response.headers.get("Location") || (await response.json()).id);
+      }
+      for (const tag of annotationBody().tags) if (!config.tags.includes(tag)) config.tags.push(tag);
+      window.getSelection().removeAllRanges();
+      closeEditor();
+      await refresh();
+      status("Annotation saved.");
+      if (id) flash(id);
+    } catch (err) {
+      error.textContent = `Could not save: ${err.message}`;
+      error.hidden = false;
+    } finally {
+      save.disabled = false;
+    }
+  }
+
+  function idFromUrl(url) {
+    const m = /\/annotations\/(\d+)\/?$/.exec(url || "");
+    return m ? Number(m[1]) : null;
+  }
+
+  function flash(id) {
+    $$(`mark.hl[data-ann-ids~="${id}"]`).forEach((m) => {
+      m.classList.add("flash");
+      setTimeout(() => m.classList.remove("flash"), 1600);
+    });
+  }
+
+  async function deleteAnnotation(id) {
+    if (!window.confirm("Delete this annotation? This cannot be undone from here.")) return;
+    try {
+      const { etag } = await current(id);
+      await api("DELETE", `/api/annotations/${id}/`, null, etag);
+      closePopover(false);
+      await refresh();
+      status("Annotation deleted.");
+    } catch (err) {
+      status(`Could not delete: ${err.message}`);
+      window.alert(`Could not delete: ${err.message}`);
+    }
+  }
+
+  async function sendReply(form) {
+    const response = await fetch(form.action, {
+      method: "POST", body: new FormData(form), credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRFToken": csrf() },
+    });
+    if (!response.ok) {
+      status("Could not add the reply.");
+      return;
+    }
+    const card = form.closest(".ann-card");
+    const id = Number(card.dataset.annId);
+    closePopover(false);
+    await refresh();
+    status("Reply added.");
+    const mark = $(`mark.hl[data-ann-ids~="${id}"]`);
+    if (mark) openCard([id], mark);
+  }
+
+  // ---- record autocomplete -----------------------------------------------------------------------
+
+  let recordTimer = null;
+  let recordResults = [];
+  let activeOption = -1;
+
+  function closeRecordOptions() {
+    const list = $("#ed-record-options");
+    if (!list) return;
+    list.hidden = true;
+    list.replaceChildren();
+    $("#ed-record-q").setAttribute("aria-expanded", "false");
+    $("#ed-record-q").removeAttribute("aria-activedescendant");
+    activeOption = -1;
+  }
+
+  async function searchRecords(q) {
+    if (!q.trim()) { closeRecordOptions(); return; }
+    const response = await fetch(`/api/records/?q=${encodeURIComponent(q)}`, { headers: { Accept: "application/json" } });
+    if (!response.ok) return;
+    const data = await response.json();
+    recordResults = (data.results || data).slice(0, 10);
+    const list = $("#ed-record-options");
+    list.replaceChildren(...recordResults.map((r, i) => {
+      const li = document.createElement("li");
+      li.id = `ed-record-opt-${i}`;
+      li.setAttribute("role", "option");
+      li.dataset.index = String(i);
+      li.textContent = r.label;
+      const kind = document.createElement("span");
+      kind.className = "muted small";
+      kind.textContent = ` ${r.kind}`;
+      li.appendChild(kind);
+      return li;
+    }));
+    if (!recordResults.length) {
+      const li = document.createElement("li");
+      li.className = "muted";
+      li.textContent = "No matching record";
+      list.appendChild(li);
+    }
+    list.hidden = false;
+    $("#ed-record-q").setAttribute("aria-expanded", "true");
+    activeOption = -1;
+  }
+
+  function pickRecord(i) {
+    const r = recordResults[i];
+    if (!r) return;
+    if (!state.editorRecords.some((x) => x.id === r.id)) {
+      state.editorRecords.push({ id: r.id, label: r.label, kind: r.kind, url: r.url || `/records/${r.id}/` });
+    }
+    renderRecordChips();
+    $("#ed-record-q").value = "";
+    closeRecordOptions();
+    $("#ed-record-q").focus();
+  }
+
+  function moveOption(delta) {
+    const options = $$("#ed-record-options [role=option]");
+    if (!options.length) return;
+    activeOption = (activeOption + delta + options.length) % options.length;
+    options.forEach((o, i) => o.setAttribute("aria-selected", i === activeOption ? "true" : "false"));
+    $("#ed-record-q").setAttribute("aria-activedescendant", options[activeOption].id);
+    options[activeOption].scrollIntoView({ block: "nearest" });
+  }
+
+  async function newRecordFromPassage() {
+    const label = $("#ed-quote").textContent.trim();
+    const entity = $("#ed-entity").value;
+    const kinds = { person: "person", place: "place", organisation: "organisation", event: "event" };
+    const form = new FormData();
+    form.append("label", label);
+    form.append("kind", kinds[entity] || "other");
+    const response = await fetch("/records/new-from-passage/", {
+      method: "POST", body: form, credentials: "same-origin", headers: { Accept: "application/json", "X-CSRFToken": csrf() },
+    });
+    const error = $("#ed-error");
+    if (!response.ok) {
+      error.textContent = "Could not create the record.";
+      error.hidden = false;
+      return;
+    }
+    const record = await response.json();
+    state.editorRecords.push(record);
+    renderRecordChips();
+    status(`Record ${record.label} created and linked.`);
+  }
+
+  // ---- suggestions -------------------------------------------------------------------------------
+
+  const dismissedKey = () => `reading-room:dismissed:${config.slug}`;
+  const suggestionKey = (s) => `${s.start}-${s.end}-${s.record ? s.record.id : ""}`;
+  function dismissed() {
+    try { return new Set(JSON.parse(localStorage.getItem(dismissedKey()) || "[]")); } catch { return new Set(); }
+  }
+
+  async function loadSuggestions() {
+    if (!config.can_create) return;
+    try {
+      const response = await fetch(`/api/documents/${encodeURIComponent(config.slug)}/suggestions/`, {
+        headers: { Accept: "application/json" }, credentials: "same-origin",
+      });
+      if (!response.ok) return;
+      const data = await response.json();
+      state.suggestions = Array.isArray(data) ? data : data.results || data.suggestions || [];
+    } catch { return; }
+    drawSuggestions();
+  }
+
+  function drawSuggestions() {
+    unwrap(".sugg");
+    if (!state.showSuggestions) return;
+    const gone = dismissed();
+    const taken = new Set(config.annotations.map((a) => `${a.start}-${a.end}`));
+    const index = textIndex();
+    state.suggestions.forEach((s, i) => {
+      if (gone.has(suggestionKey(s)) || taken.has(`${s.start}-${s.end}`)) return;
+      const label = s.record ? `${s.record.label} (${s.entity_type || s.record.kind})` : s.entity_type;
+      wrapRange(s.start, s.end, "sugg", { "data-sugg": String(i), title: `Suggested: ${label}` }, index);
+    });
+  }
+
+  function openSuggestion(i, anchor) {
+    const s = state.suggestions[i];
+    if (!s) return;
+    const pop = popover();
+    state.lastFocus = document.activeElement;
+    const box = document.createElement("div");
+    box.className = "sugg-card";
+    const h = document.createElement("p");
+    h.className = "small muted";
+    h.textContent = "Suggested entity";
+    const q = document.createElement("blockquote");
+    q.className = "ann-quote";
+    q.textContent = s.quote;
+    const what = document.createElement("p");
+    const type = document.createElement("span");
+    type.className = `et-badge et-${s.entity_type || "none"}`;
+    type.textContent = s.entity_type || "entity";
+    what.append(type, " ");
+    if (s.record) {
+      const a = document.createElement("a");
+      a.href = s.record.url;
+      a.textContent = s.record.label;
+      what.appendChild(a);
+    }
+    const buttons = document.createElement("div");
+    buttons.className = "buttons";
+    const accept = document.createElement("button");
+    accept.type = "button";
+    accept.className = "primary";
+    accept.dataset.action = "accept-suggestion";
+    accept.dataset.index = String(i);
+    accept.textContent = "Accept";
+    const dismiss = document.createElement("button");
+    dismiss.type = "button";
+    dismiss.dataset.action = "dismiss-suggestion";
+    dismiss.dataset.index = String(i);
+    dismiss.textContent = "Dismiss";
+    buttons.append(accept, dismiss);
+    box.append(h, q, what, buttons);
+    pop.replaceChildren(closeButton(), box);
+    pop.setAttribute("aria-label", "Suggested entity");
+    placeNear(pop, anchor);
+    accept.focus({ preventScroll: true });
+  }
+
+  async function acceptSuggestion(i) {
+    const s = state.suggestions[i];
+    try {
+      const d = await describe({ start: s.start, end: s.end });
+      const body = [];
+      if (s.entity_type) body.push({ type: "TextualBody", purpose: "classifying", value: s.entity_type });
+      if (s.record) body.push({ type: "SpecificResource", purpose: "identifying", source: new URL(s.record.url, location.origin).href });
+      const payload = {
+        "@context": ANNO_CONTEXT, type: "Annotation", motivation: "identifying", body, target: targetFor(d), visibility: "private",
+      };
+      const response = await api("POST", "/api/annotations/", payload);
+      const id = idFromUrl(response.headers.get("Location"));
+      closePopover(false);
+      await refresh();
+      status("Suggestion accepted.");
+      if (id) flash(id);
+    } catch (err) {
+      status(`Could not accept: ${err.message}`);
+    }
+  }
+
+  function dismissSuggestion(i) {
+    const gone = dismissed();
+    gone.add(suggestionKey(state.suggestions[i]));
+    localStorage.setItem(dismissedKey(), JSON.stringify([...gone]));
+    closePopover(false);
+    drawSuggestions();
+    status("Suggestion dismissed.");
+  }
+
+  function suggestionToggle() {
+    if (!config.can_create || $("#sugg-toggle")) return;
+    const panel = $("#ann-panel .ann-filters");
+    if (!panel) return;
+    const label = document.createElement("label");
+    label.className = "toggle";
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.id = "sugg-toggle";
+    box.checked = state.showSuggestions;
+    label.append(box, " Show suggested entities");
+    panel.after(label);
+  }
+
+  // ---- side-list filters ---------------------------------------------------------------------------
+
+  function applyFilters() {
+    const form = $("#ann-panel .ann-filters");
+    if (!form) return;
+    const scope = form.scope.value;
+    const type = form.type.value;
+    const stat = form.status.value;
+    let shown = 0;
+    for (const li of $$("#ann-list .ann-item")) {
+      const ok = (!scope || (scope === "mine" ? li.dataset.mine === "1" : li.dataset.visibility === scope))
+        && (!type || li.dataset.entity === type) && (!stat || li.dataset.status === stat);
+      li.hidden = !ok;
+      if (ok) shown++;
+    }
+    $("#ann-empty").hidden = shown > 0;
+    const params = new URLSearchParams(location.search);
+    for (const [k, v] of [["scope", scope], ["type", type], ["status", stat]]) {
+      if (v) params.set(k, v); else params.delete(k);
+    }
+    const query = params.toString();
+    history.replaceState(null, "", `${location.pathname}${query ? `?${query}` : ""}${location.hash}`);
+  }
+
+  // ---- refresh: re-read the server-rendered text and list ----------------------------------------
+
+  async function refresh() {
+    const response = await fetch(`${location.pathname}${location.search}`, { credentials: "same-origin", headers: { Accept: "text/html" } });
+    if (!response.ok) throw new Error("Could not reload the annotations.");
+    const html = new DOMParser().parseFromString(await response.text(), "text/html");
+    const fresh = html.getElementById("reading-room");
+    const freshData = html.getElementById("reading-room-data");
+    if (!fresh || !freshData) return;
+    const filterState = $("#ann-panel .ann-filters") ? new FormData($("#ann-panel .ann-filters")) : null;
+    $("#reading-room").replaceWith(document.importNode(fresh, true));
+    const data = JSON.parse(freshData.textContent);
+    config.annotations = data.annotations;
+    config.tags = data.tags;
+    indexAnnotations(config.annotations);
+    $$("#reading-room .js-only").forEach((el) => { el.hidden = false; });
+    if (filterState) {
+      const form = $("#ann-panel .ann-filters");
+      for (const [k, v] of filterState) if (form[k]) form[k].value = v;
+      applyFilters();
+    }
+    suggestionToggle();
+    drawSuggestions();
+    if (/^#pos=/.test(location.hash)) followHash();
+  }
+
+  // ---- events ----------------------------------------------------------------------------------------
+
+  let selectionTimer = null;
+  document.addEventListener("selectionchange", () => {
+    clearTimeout(selectionTimer);
+    selectionTimer = setTimeout(onSelectionChange, 120);
+  });
+
+  document.addEventListener("click", (event) => {
+    const target = event.target;
+    if (!(target instanceof Element)) return;
+    const action = target.closest("[data-action]");
+    if (action) {
+      const kind = action.dataset.action;
+      if (kind === "close-popover") { closePopover(); return; }
+      if (kind === "edit") { const a = state.byId.get(Number(action.dataset.annId)); if (a) openEditor({ annotation: a }); return; }
+      if (kind === "delete") { deleteAnnotation(Number(action.dataset.annId)); return; }
+      if (kind === "remove-record") { state.editorRecords.splice(Number(action.dataset.index), 1); renderRecordChips(); $("#ed-record-q").focus(); return; }
+      if (kind === "accept-suggestion") { acceptSuggestion(Number(action.dataset.index)); return; }
+      if (kind === "dismiss-suggestion") { dismissSuggestion(Number(action.dataset.index)); return; }
+    }
+    if (target.closest("#annotate-btn")) {
+      if (state.pending) openEditor({ range: state.pending });
+      return;
+    }
+    if (target.closest("#ed-cancel")) { closeEditor(); return; }
+    if (target.closest("#ed-new-record")) { newRecordFromPassage(); return; }
+    const option = target.closest("#ed-record-options [role=option]");
+    if (option) { pickRecord(Number(option.dataset.index)); return; }
+    const jump = target.closest("a.jump[data-ann-id]");
+    if (jump) {
+      event.preventDefault();
+      history.replaceState(null, "", `#hl-${jump.dataset.annId}`);
+      showAnnotation(Number(jump.dataset.annId));
+      return;
+    }
+    const inPopover = target.closest("#ann-popover");
+    if (inPopover) return;
+    const sel = window.getSelection();
+    const selecting = sel && !sel.isCollapsed && docText() && docText().contains(sel.anchorNode);
+    const sugg = target.closest("#doc-text .sugg");
+    if (sugg && !selecting) { openSuggestion(Number(sugg.dataset.sugg), sugg); return; }
+    const mark = target.closest("#doc-text mark.hl");
+    if (mark && !selecting) {
+      openCard(mark.dataset.annIds.split(" ").map(Number), mark);
+      return;
+    }
+    closePopover(false);
+  });
+
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (form.id === "ann-editor-form") { saveEditor(event); return; }
+    if (form.classList.contains("reply-form")) { event.preventDefault(); sendReply(form); }
+  });
+
+  document.addEventListener("change", (event) => {
+    const target = event.target;
+    if (target.closest && target.closest("#ann-panel .ann-filters")) applyFilters();
+    if (target.id === "sugg-toggle") { state.showSuggestions = target.checked; drawSuggestions(); }
+  });
+
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && $("#ann-popover") && !$("#ann-popover").hidden) { closePopover(); return; }
+    const inField = event.target instanceof Element && event.target.closest("input, textarea, select, [contenteditable]");
+    if (event.target && event.target.id === "ed-record-q") {
+      if (event.key === "ArrowDown") { event.preventDefault(); moveOption(1); }
+      else if (event.key === "ArrowUp") { event.preventDefault(); moveOption(-1); }
+      else if (event.key === "Enter") { event.preventDefault(); if (activeOption >= 0) pickRecord(activeOption); }
+      else if (event.key === "Escape" && !$("#ed-record-options").hidden) { event.preventDefault(); closeRecordOptions(); }
+      return;
+    }
+    if (!inField && (event.key === "a" || event.key === "A") && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      const offsets = selectionOffsets();
+      if (offsets && config.can_create) { event.preventDefault(); openEditor({ range: offsets }); }
+    }
+  });
+
+  document.addEventListener("input", (event) => {
+    if (event.target.id === "ed-record-q") {
+      clearTimeout(recordTimer);
+      const q = event.target.value;
+      recordTimer = setTimeout(() => searchRecords(q), 200);
+    }
+    if (event.target.id === "ed-tags") fillTagOptions();
+  });
+
+  const dlg = editor();
+  if (dlg) dlg.addEventListener("close", onEditorClosed);
+  window.addEventListener("hashchange", followHash);
+
+  $$(".no-js-only").forEach((el) => { el.hidden = true; });
+  suggestionToggle();
+  followHash();
+  loadSuggestions();
+  if (config.can_create) storedText().catch(() => {}); // so that the editor opens at once
+}
