@@ -1,0 +1,195 @@
+"""The parts of a benchmark that run inside Django, each in its own process so that each corpus gets
+its own settings (data dir, database). Run as ``python bench/djangoside.py COMMAND ...`` with the
+environment from ``bench.server.bench_env``; prints one JSON object on its last line.
+
+Commands:
+  load PATH [RECORDS]   time load_archive, then rebuild_index (when the search app has it)
+  users N               N users with API tokens (and the default entity types, if any)
+  records N             add synthetic records until there are at least N
+  docs K                K document slugs with a few short passages each (annotation targets)
+  direct QUERIES.json   run the search workload through the backend directly (no HTTP)
+  plain-index DIR IX    index a corpus folder with plain Whoosh (same schema) into IX
+  plain-search IX Q.json  the search workload through plain Whoosh
+  profile Q.json OUT    pyinstrument report of the search workload through the Django stack
+  pending               count and clear index tasks left queued by the load (rebuild covered them)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "archive_site.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command, get_commands  # noqa: E402
+
+
+def dir_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.exists() else 0
+
+
+def cmd_load(path: str, records: str | None = None) -> dict:
+    from io import StringIO
+
+    out = StringIO()
+    t0 = time.perf_counter()
+    args = [path, "--no-progress"] + (["--records", records] if records else [])
+    call_command("load_archive", *args, stdout=out)
+    load_s = time.perf_counter() - t0
+    index_s = None
+    if "rebuild_index" in get_commands():
+        t0 = time.perf_counter()
+        call_command("rebuild_index", stdout=StringIO())
+        index_s = time.perf_counter() - t0
+    from archive_site.models import Document
+
+    return {
+        "load_s": load_s,
+        "index_s": index_s,
+        "index_bytes": dir_size(Path(settings.SEARCH_INDEX_DIR)),
+        "documents": Document.objects.count(),
+        "report": out.getvalue().strip(),
+    }
+
+
+def cmd_pending() -> dict:
+    try:
+        from django_tasks_db.models import DBTaskResult
+    except ImportError:
+        return {"pending": 0}
+    pending = DBTaskResult.objects.filter(status="READY")
+    count = pending.count()
+    pending.delete()
+    return {"pending": count}
+
+
+def cmd_users(n: str) -> dict:
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    User = get_user_model()  # noqa: N806
+    tokens = []
+    for i in range(int(n)):
+        user, _ = User.objects.get_or_create(username=f"bench{i}")
+        tokens.append(Token.objects.get_or_create(user=user)[0].key)
+    return {"tokens": tokens}
+
+
+def cmd_records(n: str) -> dict:
+    from archive_site.models import Record
+    from bench.corpus import generated_records
+
+    target = int(n)
+    have = Record.objects.count()
+    t0 = time.perf_counter()
+    if have < target:
+        specs = generated_records(target)[have:target]
+        batch = []
+        for spec in specs:
+            record = Record(**spec)
+            record.search_names = "|".join(name.lower() for name in record.all_names())  # as save() does
+            batch.append(record)
+        Record.objects.bulk_create(batch, batch_size=2000)
+        tail_model = getattr(sys.modules["archive_site.models"], "RecordNameTail", None)
+        if tail_model is not None:  # derived lookup rows, as Record.save() writes them
+            tail_model.objects.bulk_create(
+                (tail_model(record=r, tail=t) for r in batch for t in r.name_tails()), batch_size=5000
+            )
+    return {"records": Record.objects.count(), "seconds": time.perf_counter() - t0}
+
+
+def cmd_docs(k: str) -> dict:
+    """Targets for annotations: for K documents, passages of 20-60 characters at word starts."""
+    from archive_site.models import Document
+
+    targets = []
+    for doc in Document.objects.order_by("slug")[: int(k)]:
+        text = doc.text
+        step = max(1, len(text) // 40)
+        for start in range(0, max(1, len(text) - 80), step):
+            while start < len(text) and not text[start].isalnum():
+                start += 1
+            end = min(len(text), start + 20 + (start % 40))
+            if end > start:
+                targets.append({"slug": doc.slug, "start": start, "end": end, "exact": text[start:end],
+                                "prefix": text[max(0, start - 32):start], "suffix": text[end:end + 32]})
+    return {"targets": targets}
+
+
+def cmd_direct(queries_path: str) -> dict:
+    """The search workload through ``get_search_backend().search`` (no HTTP, no DRF)."""
+    from bench.adapters import direct_search
+
+    queries = json.loads(Path(queries_path).read_text())
+    search = direct_search()
+    if search is None:
+        return {"skipped": "no search backend"}
+    for q in queries[:10]:  # warm up (open the index, caches), as a running server would be
+        search(q)
+    latencies, errors, hits = [], 0, 0
+    for q in queries:
+        t0 = time.perf_counter()
+        try:
+            hits += search(q)
+        except Exception as exc:  # noqa: BLE001 - counted and reported
+            errors += 1
+            if errors == 1:
+                print(f"direct search error: {exc!r}", file=sys.stderr)
+        latencies.append((time.perf_counter() - t0) * 1000)
+    return {"latencies_ms": latencies, "errors": errors, "hits": hits,
+            "median_ms": statistics.median(latencies) if latencies else None}
+
+
+def cmd_plain_index(folder: str, index_dir: str) -> dict:
+    from bench import plain_whoosh
+
+    return plain_whoosh.index_corpus(Path(folder), Path(index_dir))
+
+
+def cmd_plain_search(index_dir: str, queries_path: str) -> dict:
+    from bench import plain_whoosh
+
+    return plain_whoosh.search_workload(Path(index_dir), json.loads(Path(queries_path).read_text()))
+
+
+def cmd_profile(queries_path: str, out_path: str, url: str = "/api/search/") -> dict:
+    """Profile the search workload in-process (Django test client, no HTTP) with pyinstrument;
+    write the text report to ``out_path``. The same queries, after a warm-up."""
+    from urllib.parse import urlencode
+
+    from django.test import Client
+    from pyinstrument import Profiler
+
+    from bench.adapters import api_params
+
+    queries = json.loads(Path(queries_path).read_text())
+    client = Client(HTTP_HOST="127.0.0.1")
+    for q in queries[:10]:
+        client.get(url + "?" + urlencode(api_params(q)))
+    profiler = Profiler(interval=0.0005)
+    t0 = time.perf_counter()
+    with profiler:
+        for q in queries:
+            client.get(url + "?" + urlencode(api_params(q)))
+    seconds = time.perf_counter() - t0
+    Path(out_path).write_text(profiler.output_text(unicode=True, color=False, show_all=False))
+    return {"seconds": seconds, "per_query_ms": seconds / len(queries) * 1000, "report": out_path}
+
+
+COMMANDS = {"profile": cmd_profile, "load": cmd_load, "plain-index": cmd_plain_index, "plain-search": cmd_plain_search, "users": cmd_users, "records": cmd_records, "docs": cmd_docs,
+            "direct": cmd_direct, "pending": cmd_pending}
+
+if __name__ == "__main__":
+    result = COMMANDS[sys.argv[1]](*sys.argv[2:])
+    sys.stdout.write("\n" + json.dumps(result) + "\n")

@@ -1,0 +1,391 @@
+"""Benchmarks: loading + indexing, search, annotations and autocomplete, beside plain Whoosh.
+
+    python bench/run.py            quick mode (< 5 minutes): seed archive, generated N=1,000,
+                                   a 200-article Wikipedia subset when ../shared/corpus/ has it
+    BENCH_FULL=1 python bench/run.py   adds the scaling runs: generated N=1,000 / 10,000 / 100,000
+                                   and the whole Wikipedia sample (about 35 minutes on 2 cores)
+
+Prints a table and writes ``bench/results/latest.json`` (plus ``scaling.png`` in full mode). Every
+run works in its own temporary data dir with its own servers, all stopped at the end. Other knobs:
+BENCH_CORPORA (comma list, e.g. ``seed,gen:1000,gen:10000,wiki:2000``), BENCH_WORKERS /
+BENCH_THREADS (gunicorn), BENCH_PHASES (comma list of corpora,annotations,autocomplete),
+BENCH_POSTGRES=0 (skip PostgreSQL), BENCH_PROFILE=1 (pyinstrument report of the search workload
+per corpus in bench/results/profile-*.txt), BENCH_KEEP=1 (keep the temp dir), BENCH_OUT (JSON path).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench import corpus as corpora  # noqa: E402
+from bench import workloads  # noqa: E402
+from bench.queries import query_mix  # noqa: E402
+from bench.server import PY, Server, bench_env, manage  # noqa: E402
+
+RESULTS = REPO / "bench" / "results"
+FULL = os.environ.get("BENCH_FULL", "") not in ("", "0")
+PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/archive_bench")
+RECORD_SIZES = [10_000, 100_000]
+PHASES = set((os.environ.get("BENCH_PHASES") or "corpora,annotations,autocomplete").split(","))
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def djangoside(env: dict, *args: str, timeout: float = 7200) -> dict:
+    proc = subprocess.run([PY, str(REPO / "bench" / "djangoside.py"), *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError(f"djangoside {' '.join(args)} failed:\n{proc.stderr[-4000:]}")
+    if proc.stderr.strip():
+        sys.stderr.write(proc.stderr[-1500:])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def corpus_plan() -> list[str]:
+    if os.environ.get("BENCH_CORPORA"):
+        return [c.strip() for c in os.environ["BENCH_CORPORA"].split(",") if c.strip()]
+    if FULL:
+        return ["seed", "wiki:all", "gen:1000", "gen:10000", "gen:100000"]
+    return ["seed", "gen:1000", "wiki:200"]
+
+
+def build_corpus(spec: str, work: Path) -> corpora.Corpus | None:
+    if spec == "seed":
+        return corpora.seed_corpus()
+    kind, _, arg = spec.partition(":")
+    if kind == "wiki":
+        return corpora.wikipedia_corpus(work / f"wiki-{arg}", None if arg == "all" else int(arg))
+    if kind == "gen":
+        n = int(arg)
+        # Large generated corpora use smaller documents (~2 KB) so that the full run stays feasible.
+        return corpora.generated_corpus(work / f"gen-{n}", n, doc_chars=3000 if n <= 10_000 else 2000)
+    raise SystemExit(f"unknown corpus {spec!r}")
+
+
+def summarise_latencies(latencies: list[float]) -> dict:
+    import statistics
+
+    return {"median_ms": round(statistics.median(latencies), 2) if latencies else None,
+            "p95_ms": round(workloads.percentile(latencies, 0.95), 2) if latencies else None,
+            "requests": len(latencies)}
+
+
+def search_available(server: Server) -> bool:
+    status, _ = workloads.Client(server.base).request("GET", "/api/search/?q=stalin")
+    return status != 404
+
+
+def bench_corpus(c: corpora.Corpus, work: Path, queries_file: Path, queries: list[dict]) -> dict:
+    row: dict = {"corpus": c.name, "docs": c.docs, "chars": c.chars, "mb": round(c.chars / 1e6, 2)}
+    data = work / f"data-{c.name}"
+    data.mkdir()
+    env = bench_env(data)
+
+    log(f"{c.name}: plain Whoosh indexing {c.docs} docs ({c.chars / 1e6:.1f} MB)")
+    plain_ix = work / f"plain-{c.name}"
+    plain = djangoside(env, "plain-index", str(c.path), str(plain_ix))
+    row["whoosh_index"] = {k: round(v, 3) if isinstance(v, float) else v for k, v in plain.items()}
+
+    manage(env, "migrate", "--noinput", "-v", "0")
+    log(f"{c.name}: load_archive + rebuild_index")
+    loaded = djangoside(env, "load", str(c.path), str(c.records))
+    pending = djangoside(env, "pending")
+    total_s = loaded["load_s"] + (loaded["index_s"] or 0)
+    row["index"] = {
+        "load_s": round(loaded["load_s"], 2), "rebuild_s": loaded["index_s"] and round(loaded["index_s"], 2),
+        "total_s": round(total_s, 2), "docs_per_s": round(c.docs / total_s, 1),
+        "mb_per_s": round(c.chars / 1e6 / total_s, 3), "index_bytes": loaded["index_bytes"],
+        "pending_tasks_cleared": pending["pending"], "rebuild_available": loaded["index_s"] is not None,
+    }
+    row["index_ratio_vs_whoosh"] = round(row["index"]["docs_per_s"] / plain["docs_per_s"], 2)
+
+    log(f"{c.name}: plain Whoosh search workload")
+    psearch = djangoside(env, "plain-search", str(plain_ix), str(queries_file))
+    row["search_whoosh"] = {**summarise_latencies(psearch["latencies_ms"]), "hits": psearch["hits"]}
+    shutil.rmtree(plain_ix, ignore_errors=True)
+
+    if loaded["index_s"] is None:
+        row["search_note"] = "search app not present: no rebuild_index, no /api/search/"
+        return row
+    log(f"{c.name}: backend search workload (direct)")
+    direct = djangoside(env, "direct", str(queries_file))
+    if "latencies_ms" in direct:
+        row["search_direct"] = {**summarise_latencies(direct["latencies_ms"]), "errors": direct["errors"],
+                                "hits": direct["hits"]}
+
+    if os.environ.get("BENCH_PROFILE"):
+        prof = djangoside(env, "profile", str(queries_file), str(RESULTS / f"profile-{c.name}.txt"))
+        log(f"{c.name}: profile written to {prof['report']} ({prof['per_query_ms']:.1f} ms/query under the profiler)")
+
+    with Server(env) as server:
+        if not search_available(server):
+            row["search_note"] = "/api/search/ not routed"
+            return row
+        log(f"{c.name}: API search workload, sequential then 4 clients")
+        job = workloads.search_job(queries)
+        workloads.run(server.base, job, total=20, concurrency=1)  # warm-up: each worker opens its searcher
+        seq = workloads.run(server.base, job, total=len(queries), concurrency=1, time_budget=120)
+        conc = workloads.run(server.base, job, total=2 * len(queries), concurrency=4, time_budget=120)
+        row["search_api"] = seq.summary()
+        row["search_api_4"] = conc.summary()
+        row["server_peak_rss_mb"] = server.peak_rss_mb()
+    if row["search_api"]["median_ms"] and row["search_whoosh"]["median_ms"]:
+        row["search_ratio_api_vs_whoosh"] = round(row["search_api"]["median_ms"] / row["search_whoosh"]["median_ms"], 2)
+    return row
+
+
+def annotation_phase(work: Path, database_url: str | None, label: str) -> dict:
+    data = work / f"data-annotations-{label}"
+    data.mkdir()
+    env = bench_env(data, database_url)
+    manage(env, "migrate", "--noinput", "-v", "0")
+    seed = corpora.seed_corpus()
+    djangoside(env, "load", str(seed.path), str(seed.records))
+    djangoside(env, "pending")
+    tokens = djangoside(env, "users", "8")["tokens"]
+    targets = djangoside(env, "docs", "5")["targets"]
+    slugs = sorted({t["slug"] for t in targets})
+    out: dict = {"database": label}
+    with Server(env) as server:
+        probe = workloads.Client(server.base, tokens[0]).request("GET", "/api/annotations/")
+        if probe[0] == 404:
+            return {"database": label, "note": "annotations API not present"}
+        for clients, total in ((1, 100), (8, 400)):
+            created: list[str] = []
+            log(f"annotations ({label}): create with {clients} client(s)")
+            res = workloads.run(server.base, workloads.annotation_create_job(server.base, targets, created),
+                                total=total, concurrency=clients, tokens=tokens, time_budget=90)
+            out[f"create_{clients}"] = res.summary()
+            if created:
+                log(f"annotations ({label}): read and list with {clients} client(s)")
+                out[f"read_{clients}"] = workloads.run(server.base, workloads.annotation_read_job(created),
+                                                       total=total, concurrency=clients, tokens=tokens,
+                                                       time_budget=60).summary()
+                out[f"list_{clients}"] = workloads.run(server.base, workloads.annotation_list_job(slugs),
+                                                       total=max(50, total // 4), concurrency=clients,
+                                                       tokens=tokens, time_budget=60).summary()
+    return out
+
+
+def postgres_url_available() -> bool:
+    try:
+        import psycopg
+    except ImportError:
+        return False
+    try:
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", connect_timeout=3, autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS archive_bench")
+            conn.execute("CREATE DATABASE archive_bench")
+        return True
+    except Exception:  # noqa: BLE001 - no server: skip PostgreSQL
+        return False
+
+
+def drop_pg() -> None:
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", connect_timeout=3, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS archive_bench WITH (FORCE)")
+
+
+def autocomplete_phase(work: Path) -> dict:
+    data = work / "data-autocomplete"
+    data.mkdir()
+    env = bench_env(data)
+    manage(env, "migrate", "--noinput", "-v", "0")
+    prefixes = corpora.autocomplete_prefixes(300)
+    out = {}
+    for size in RECORD_SIZES:
+        made = djangoside(env, "records", str(size))
+        log(f"autocomplete over {made['records']} records")
+        with Server(env, worker=False) as server:
+            job = workloads.autocomplete_job(prefixes)
+            workloads.run(server.base, job, total=20, concurrency=1)
+            out[str(size)] = workloads.run(server.base, job, total=len(prefixes), concurrency=1, time_budget=90).summary()
+    return out
+
+
+def fmt(v, digits: int = 1) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:,.{digits}f}"
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
+def table(result: dict) -> str:
+    lines = []
+    head = ("corpus", "docs", "MB", "index MB", "load+index doc/s", "Whoosh doc/s", "ratio",
+            "API med ms", "API p95", "direct med", "Whoosh med", "API/Whoosh", "4-client rps", "peak RSS MB")
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("|" + "---|" * len(head))
+    for r in result["corpora"]:
+        api, api4 = r.get("search_api", {}), r.get("search_api_4", {})
+        lines.append("| " + " | ".join([
+            r["corpus"], fmt(r["docs"]), fmt(r["mb"]), fmt(r["index"]["index_bytes"] / 1e6),
+            fmt(r["index"]["docs_per_s"]), fmt(r["whoosh_index"]["docs_per_s"]), fmt(r["index_ratio_vs_whoosh"], 2),
+            fmt(api.get("median_ms")), fmt(api.get("p95_ms")), fmt(r.get("search_direct", {}).get("median_ms")),
+            fmt(r["search_whoosh"]["median_ms"]), fmt(r.get("search_ratio_api_vs_whoosh"), 2),
+            fmt(api4.get("rps")), fmt(r.get("server_peak_rss_mb", {}).get("max_worker")),
+        ]) + " |")
+    ann = result.get("annotations", [])
+    if ann:
+        lines.append("")
+        lines.append("| annotations | clients | create rps | create med / p95 ms | read rps | read p95 | list rps | list p95 | errors |")
+        lines.append("|---|---|---|---|---|---|---|---|---|")
+        for a in ann:
+            if "note" in a:
+                lines.append(f"| {a['database']} | - | {a['note']} |||||||")
+                continue
+            for n in (1, 8):
+                c, rd, ls = a.get(f"create_{n}", {}), a.get(f"read_{n}", {}), a.get(f"list_{n}", {})
+                errors = sum(x.get("errors", 0) for x in (c, rd, ls))
+                lines.append(f"| {a['database']} | {n} | {fmt(c.get('rps'))} | {fmt(c.get('median_ms'))} / "
+                             f"{fmt(c.get('p95_ms'))} | {fmt(rd.get('rps'))} | {fmt(rd.get('p95_ms'))} | "
+                             f"{fmt(ls.get('rps'))} | {fmt(ls.get('p95_ms'))} | {errors} |")
+    auto = result.get("autocomplete", {})
+    if auto:
+        lines.append("")
+        lines.append("| autocomplete records | median ms | p95 ms | rps |")
+        lines.append("|---|---|---|---|")
+        for size, a in auto.items():
+            lines.append(f"| {int(size):,} | {fmt(a['median_ms'])} | {fmt(a['p95_ms'])} | {fmt(a['rps'])} |")
+    return "\n".join(lines)
+
+
+def plot(result: dict, path: Path) -> bool:
+    rows = sorted((r for r in result["corpora"] if r["corpus"].startswith("generated-")), key=lambda r: r["docs"])
+    if len(rows) < 2:
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = [r["docs"] for r in rows]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for key, label in (("search_api", "API /api/search/"), ("search_direct", "backend direct"), ("search_whoosh", "plain Whoosh")):
+        ys = [r.get(key, {}).get("median_ms") for r in rows]
+        if all(y is not None for y in ys):
+            ax1.plot(n, ys, marker="o", label=label)
+    ax1.set(xscale="log", yscale="log", xlabel="documents", ylabel="median search latency (ms)", title="Search (200-query mix)")
+    ax1.legend()
+    ax2.plot(n, [r["index"]["total_s"] for r in rows], marker="o", label="load_archive + rebuild_index")
+    ax2.plot(n, [r["whoosh_index"]["seconds"] for r in rows], marker="o", label="plain Whoosh writer")
+    ax2.set(xscale="log", yscale="log", xlabel="documents", ylabel="seconds", title="Loading + indexing")
+    ax2.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return True
+
+
+def headline(result: dict) -> dict:
+    rows = result["corpora"]
+    largest = max(rows, key=lambda r: r["docs"]) if rows else {}
+    ann = next((a for a in result.get("annotations", []) if a.get("database") == "sqlite"), {})
+    auto = result.get("autocomplete", {})
+    biggest_auto = auto.get(str(max(RECORD_SIZES)), {})
+    return {
+        "corpus": largest.get("corpus"),
+        "corpus_docs": largest.get("docs"),
+        "corpus_chars": largest.get("chars"),
+        "index_bytes": largest.get("index", {}).get("index_bytes"),
+        "search_api_median_ms": largest.get("search_api", {}).get("median_ms"),
+        "search_api_p95_ms": largest.get("search_api", {}).get("p95_ms"),
+        "search_direct_median_ms": largest.get("search_direct", {}).get("median_ms"),
+        "search_whoosh_median_ms": largest.get("search_whoosh", {}).get("median_ms"),
+        "search_ratio_api_vs_whoosh": largest.get("search_ratio_api_vs_whoosh"),
+        "search_api_rps_4": largest.get("search_api_4", {}).get("rps"),
+        "index_docs_per_s": largest.get("index", {}).get("docs_per_s"),
+        "index_whoosh_docs_per_s": round(largest["whoosh_index"]["docs_per_s"], 1) if largest else None,
+        "index_ratio_vs_whoosh": largest.get("index_ratio_vs_whoosh"),
+        "server_peak_rss_mb": largest.get("server_peak_rss_mb", {}).get("max_worker"),
+        "annotation_create_rps_8": ann.get("create_8", {}).get("rps"),
+        "annotation_create_p95_ms_8": ann.get("create_8", {}).get("p95_ms"),
+        "annotation_create_errors_8": ann.get("create_8", {}).get("errors"),
+        "autocomplete_records": max(RECORD_SIZES) if biggest_auto else None,
+        "autocomplete_median_ms": biggest_auto.get("median_ms"),
+        "autocomplete_p95_ms": biggest_auto.get("p95_ms"),
+    }
+
+
+def main() -> int:
+    started = time.time()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="archive-bench-"))
+    result: dict = {
+        "mode": "full" if FULL else "quick",
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "query_mix": None, "corpora": [], "annotations": [], "autocomplete": {},
+    }
+    queries = query_mix(200)
+    queries_file = work / "queries.json"
+    queries_file.write_text(json.dumps(queries))
+    result["query_mix"] = {t: sum(q["type"] == t for q in queries) for t in dict.fromkeys(q["type"] for q in queries)}
+    try:
+        for spec in corpus_plan() if "corpora" in PHASES else []:
+            c = build_corpus(spec, work)
+            if c is None:
+                log(f"{spec}: skipped (../shared/corpus/ not present)")
+                result.setdefault("skipped", []).append(spec)
+                continue
+            result["corpora"].append(bench_corpus(c, work, queries_file, queries))
+            if c.path.is_relative_to(work):
+                shutil.rmtree(c.path, ignore_errors=True)
+        if "annotations" in PHASES:
+            result["annotations"].append(annotation_phase(work, None, "sqlite"))
+            if os.environ.get("BENCH_POSTGRES", "1") != "0" and postgres_url_available():
+                try:
+                    result["annotations"].append(annotation_phase(work, PG_URL, "postgresql"))
+                finally:
+                    drop_pg()
+            else:
+                result["annotations"].append({"database": "postgresql", "note": "no PostgreSQL on 127.0.0.1:5432"})
+        if "autocomplete" in PHASES:
+            result["autocomplete"] = autocomplete_phase(work)
+    finally:
+        result["elapsed_s"] = round(time.time() - started, 1)
+        result = {**headline(result), **result}
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        out = Path(os.environ.get("BENCH_OUT") or RESULTS / "latest.json")
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        (RESULTS / f"{result['mode']}-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(json.dumps(result, indent=2) + "\n")
+        if os.environ.get("BENCH_KEEP"):
+            log(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    print()
+    print(table(result))
+    if plot(result, RESULTS / "scaling.png"):
+        log("wrote bench/results/scaling.png")
+    log(f"wrote {out.relative_to(REPO) if out.is_relative_to(REPO) else out} in {result['elapsed_s']} s")
+    return 0
+
+
+def report(path: Path) -> int:
+    """Print the table (and redraw the plot) of an earlier run's JSON: ``run.py --report FILE``."""
+    result = json.loads(path.read_text())
+    print(table(result))
+    if plot(result, RESULTS / "scaling.png"):
+        log("wrote bench/results/scaling.png")
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--report":
+        sys.exit(report(Path(sys.argv[2])))
+    sys.exit(main())
