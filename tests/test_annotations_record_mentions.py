@@ -1,0 +1,55 @@
+"""A record's page and API list every visible annotation linking to it, across documents, with the
+quoted passage and a deep link."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import AnnotationFactory, DocumentFactory, RecordFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def mentions(user):
+    record = RecordFactory(label="Lev Kamenev")
+    first = DocumentFactory(title="Trial transcript", text="Kamenev pleaded guilty on the first day.")
+    second = DocumentFactory(title="Memoir", text="Later, I saw Kamenev only once.")
+    a = AnnotationFactory(document=first, creator=user, target_start=0, target_end=7, comment="The plea")
+    start = second.text.index("Kamenev")
+    b = AnnotationFactory(document=second, creator=user, target_start=start, target_end=start + 7)
+    hidden = AnnotationFactory(document=second, creator=user, visibility="private", target_start=0, target_end=5)
+    unrelated = AnnotationFactory(document=first, creator=user, target_start=8, target_end=15)
+    for annotation in (a, b, hidden):
+        annotation.records.add(record)
+    return {"record": record, "shown": [a, b], "hidden": hidden, "unrelated": unrelated}
+
+
+def test_record_api_lists_annotations_across_documents_with_quotes(api_client, mentions):
+    body = api_client.get(f"/api/records/{mentions['record'].pk}/annotations/").json()
+    assert body["record"]["label"] == "Lev Kamenev" and body["total"] == 2
+    assert {(m["document"]["title"], m["quote"]) for m in body["mentions"]} == {("Trial transcript", "Kamenev"), ("Memoir", "Kamenev")}
+    memoir = next(m for m in body["mentions"] if m["document"]["title"] == "Memoir")
+    assert memoir["link"].endswith(f"/documents/{memoir['document']['slug']}/#pos={memoir['start']}-{memoir['end']}")
+    assert memoir["prefix"] == "Later, I saw "
+    assert memoir["annotation"]["type"] == "Annotation"
+
+
+def test_record_api_for_an_unknown_record_is_404(api_client):
+    assert api_client.get("/api/records/424242/annotations/").status_code == 404
+
+
+def test_record_page_shows_mentions_with_passages_and_deep_links(client, mentions):
+    html = client.get(f"/records/{mentions['record'].pk}/").content.decode()
+    assert "Trial transcript" in html and "Memoir" in html
+    assert "<mark>Kamenev</mark>" in html
+    assert "The plea" in html
+    b = mentions["shown"][1]
+    assert f"#pos={b.target_start}-{b.target_end}" in html
+    assert f'data-annotation-id="{mentions["hidden"].pk}"' not in html
+    assert f'data-annotation-id="{mentions["unrelated"].pk}"' not in html
+
+
+def test_record_page_without_mentions_says_so(client):
+    record = RecordFactory()
+    assert "No annotations link to this record yet." in client.get(f"/records/{record.pk}/").content.decode()

@@ -1,0 +1,74 @@
+"""Keeping the index true: tasks on change, check_index, rebuild_index, the writer lock."""
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from archive_site.models import Document
+from search import services
+from search.backends import get_search_backend
+from search.backends.base import IndexEntry, IndexLockedError
+
+from .factories import DocumentFactory
+
+# The index directory, its lock and its swap exist only in the Whoosh backend.
+whoosh_only = pytest.mark.skipif(getattr(settings, "SEARCH_BACKEND", "whoosh") != "whoosh",
+                                 reason="Whoosh index files (SEARCH_BACKEND is not whoosh)")
+
+
+@pytest.mark.django_db
+def test_saving_and_deleting_a_document_updates_the_index():
+    doc = DocumentFactory(text="The Okhrana files were opened.")
+    assert [i.id for i in services.search(user=None, text="Okhrana").items] == [doc.pk]
+    doc.text = "Nothing here."
+    doc.save()
+    assert services.search(user=None, text="Okhrana").count == 0
+    doc.delete()
+    assert get_search_backend().count("document") == 0
+
+
+@pytest.mark.django_db
+def test_check_index_is_clean_after_rebuild_reports_a_deleted_document_and_rebuild_mends_it(seed_index):
+    call_command("check_index")
+    doc = Document.objects.get(slug="great-purge")
+    from django.db.models.signals import post_delete
+
+    from search import signal_handlers
+
+    post_delete.disconnect(signal_handlers._on_delete, sender=Document, dispatch_uid="search-delete-archive_site.document")
+    try:
+        doc.delete()  # behind the index's back
+    finally:
+        signal_handlers.connect()
+    with pytest.raises(SystemExit) as exc:
+        call_command("check_index")
+    assert exc.value.code == 1
+    call_command("rebuild_index", "--no-progress")
+    call_command("check_index")
+
+
+@whoosh_only
+@pytest.mark.django_db
+def test_a_writer_waiting_on_the_lock_gives_up_with_a_clear_error(settings):
+    backend = get_search_backend()
+    backend.storage.writer_timeout = 0.2
+    backend.index([IndexEntry(type="record", pk=1, stamp="a", title="one")])
+    ix = backend.storage.open()
+    lock = ix.lock("WRITELOCK")
+    assert lock.acquire()
+    try:
+        with pytest.raises(IndexLockedError, match="locked"):
+            backend.index([IndexEntry(type="record", pk=2, stamp="b", title="two")])
+    finally:
+        lock.release()
+    backend.index([IndexEntry(type="record", pk=2, stamp="b", title="two")])
+    assert backend.count("record") == 2
+
+
+@whoosh_only
+@pytest.mark.django_db
+def test_rebuild_swaps_the_index_directory(seed_index, search_index):
+    before = search_index.resolve()
+    call_command("rebuild_index", "--no-progress")
+    assert search_index.is_symlink() and search_index.resolve() != before
+    assert services.search(user=None, text="Bristol").count == 1
