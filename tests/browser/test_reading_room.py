@@ -225,7 +225,9 @@ def test_search_result_leads_to_its_marked_passage(open_browser, document):
     link.click()
     target = page.locator("#doc-text .deep-target")
     target.first.wait_for()
-    assert "".join(target.all_inner_texts()) == TEXT[start:end]
+    # A snippet may cross a paragraph break: the marks sit in each paragraph, the break between them
+    # is the paragraphs' boundary, not marked text.
+    assert "".join(target.all_inner_texts()) == TEXT[start:end].replace("\n", "")
     assert "Kamenev" in TEXT[start:end]
     assert target.first.is_visible()
 
