@@ -48,23 +48,31 @@ from whoosh.lang.porter import stem as _porter_stem  # noqa: I001 - the one whoo
 
 # Letters, digits, and combining marks that follow them (a mark cannot start a word).
 _MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
-WORD_PATTERN = re.compile(rf"[^\W_][^\W_{_MARKS}]*(?:[{_MARKS}]+[^\W_]*)*|[^\W_]")
 WORD_PATTERN = re.compile(rf"[^\W_](?:[^\W_]|[{_MARKS}])*")
 
 _EXTRA = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "æ": "ae", "œ": "oe", "ß": "ss", "ı": "i", "þ": "th"})
 _VOWELS = "aeiou"
 
 
+# Every function below is applied to each word of every text indexed, so each is cached per word
+# (a text's vocabulary is small beside its length) and has a fast path for plain ASCII words.
+_CACHE = 1 << 17
+
+
+@lru_cache(maxsize=_CACHE)
 def fold_case_and_accents(word: str) -> str:
+    if word.isascii():  # nothing to decompose; casefold() and lower() agree on ASCII
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return stripped.casefold().translate(_EXTRA)
 
 
+_R5 = re.compile(rf"(?<=[{_VOWELS}])ie")
 _R6 = re.compile(r"iev(?=$|a$|ich|na$|s$|ym$|oi$)")
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=_CACHE)
 def fold_transliteration(word: str) -> str:
     """Map the English spellings of a (folded, lower-case) Russian name to one form (rules R1-R8)."""
     w = word
@@ -75,7 +83,7 @@ def fold_transliteration(word: str) -> str:
     w = w.replace("y", "i")  # R3
     while "ii" in w:  # R4
         w = w.replace("ii", "i")
-    w = re.sub(rf"(?<=[{_VOWELS}])ie", "e", w)  # R5
+    w = _R5.sub("e", w)  # R5
     w = _R6.sub("ev", w)  # R6
     w = w.replace("tz", "ts")  # R7
     if len(w) >= 6 and w.endswith("off"):  # R8
@@ -83,15 +91,25 @@ def fold_transliteration(word: str) -> str:
     return w
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=_CACHE)
 def stem(word: str) -> str:
     return _porter_stem(word)
 
 
+@lru_cache(maxsize=_CACHE)
+def fold_unstemmed(word: str) -> str:
+    """Case/accent folding then transliteration folding (``fold_word`` without stemming)."""
+    return fold_transliteration(fold_case_and_accents(word))
+
+
+@lru_cache(maxsize=_CACHE)
+def _fold_stemmed(word: str) -> str:
+    return stem(fold_unstemmed(word))
+
+
 def fold_word(word: str, *, stemming: bool = True) -> str:
     """The indexed form of one word: case/accent folding, transliteration folding, stemming."""
-    folded = fold_transliteration(fold_case_and_accents(word))
-    return stem(folded) if stemming else folded
+    return _fold_stemmed(word) if stemming else fold_unstemmed(word)
 
 
 @dataclass(frozen=True)
@@ -105,13 +123,17 @@ class Token:
 
 def tokenize(text: str) -> Iterator[tuple[str, int, int]]:
     for match in WORD_PATTERN.finditer(text):
-        yield match.group(), match.start(), match.end()
+        start, end = match.span()
+        yield match.group(), start, end
 
 
 def analyze(text: str, *, stemming: bool = True) -> Iterator[Token]:
     """Tokens of ``text`` as indexed: folded form, original word, position and str offsets."""
-    for position, (word, start, end) in enumerate(tokenize(text)):
-        yield Token(fold_word(word, stemming=stemming), word, position, start, end)
+    fold = _fold_stemmed if stemming else fold_unstemmed
+    for position, match in enumerate(WORD_PATTERN.finditer(text)):
+        word = match.group()
+        start, end = match.span()
+        yield Token(fold(word), word, position, start, end)
 
 
 def fold_text(text: str, *, stemming: bool = True) -> list[str]:

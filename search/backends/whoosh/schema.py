@@ -29,29 +29,40 @@ class FoldingTokenizer(Tokenizer):
                 t.startchar, t.endchar = start_char, start_char + len(value)
             yield t
             return
-        for pos, (word, start, end) in enumerate(analysis.tokenize(value)):
-            t.original = t.text = word
-            t.boost = 1.0
-            t.stopped = False
-            if positions:
-                t.pos = start_pos + pos
-            if chars:
+        t.boost = 1.0
+        t.stopped = False
+        # The same words as ``analysis.tokenize``; the loop is written out per option because it
+        # runs once per word of every text indexed.
+        matches = analysis.WORD_PATTERN.finditer(value)
+        if positions and chars:
+            for pos, match in enumerate(matches, start_pos):
+                t.original = t.text = match.group()
+                t.pos = pos
+                start, end = match.span()
                 t.startchar, t.endchar = start_char + start, start_char + end
-            yield t
+                yield t
+        else:
+            for pos, match in enumerate(matches, start_pos):
+                t.original = t.text = match.group()
+                if positions:
+                    t.pos = pos
+                if chars:
+                    start, end = match.span()
+                    t.startchar, t.endchar = start_char + start, start_char + end
+                yield t
 
 
 class FoldingFilter(Filter):
     """Case, accent and transliteration folding (``analysis.fold_word`` without stemming)."""
 
     def __call__(self, tokens):
+        fold = analysis.fold_unstemmed
         for t in tokens:
             text = t.text
-            if any(w in text for w in WILDCARDS):
-                parts = [analysis.fold_transliteration(analysis.fold_case_and_accents(p)) if p not in WILDCARDS else p
-                         for p in _split_wildcards(text)]
-                t.text = "".join(parts)
+            if "*" in text or "?" in text:  # WILDCARDS
+                t.text = "".join(p if p in WILDCARDS else fold(p) for p in _split_wildcards(text))
             else:
-                t.text = analysis.fold_transliteration(analysis.fold_case_and_accents(text))
+                t.text = fold(text)
             yield t
 
 
@@ -61,9 +72,11 @@ class StemmingFilter(Filter):
     is_morph = True
 
     def __call__(self, tokens):
+        stem = analysis.stem
         for t in tokens:
-            if not any(w in t.text for w in WILDCARDS):
-                t.text = analysis.stem(t.text)
+            text = t.text
+            if "*" not in text and "?" not in text:  # WILDCARDS
+                t.text = stem(text)
             yield t
 
 
