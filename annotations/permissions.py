@@ -9,6 +9,7 @@ Every reader of annotations (API, pages, exports, search) filters with ``visible
 | edit    | the creator; curators                                                        |
 | delete  | the creator; curators                                                        |
 | review  | curators (approve / reject, merge records, restore deleted)                  |
+| curate  | curators (the /curate/ pages, records, documents, import / export, history)  |
 | create  | any signed-in user                                                           |
 """
 
@@ -83,6 +84,15 @@ can_delete = can_edit
 
 def can_review(user) -> bool:
     return is_curator(user)
+
+
+def can_curate(user) -> bool:
+    return is_curator(user)
+
+
+def can_read_review_reason(user, annotation) -> bool:
+    """Why an annotation was rejected is for its creator and the curators."""
+    return can_edit(user, annotation)
 
 
 PERMISSION_MAP = {

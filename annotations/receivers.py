@@ -30,4 +30,6 @@ def reanchor_after_text_change(sender, instance: Document, created: bool, raw: b
         return
     from .services import reanchor_document
 
-    reanchor_document(instance, old_text)
+    # The user who saved the document (set by archive_site.document_services and the admin's
+    # history) is recorded as the author of the re-anchoring too.
+    reanchor_document(instance, old_text, user=getattr(instance, "_history_user", None))

@@ -1,0 +1,155 @@
+"""Curating authority records: edit names and dates, merge duplicates, make a record from an
+annotation's passage.
+
+These live in ``annotations`` rather than ``archive_site`` because they move annotations' record
+links (``archive_site`` knows nothing of annotations). Every write is one transaction with its
+history rows: the surviving record's and the merged record's (who, when, why), and one per
+annotation whose links moved; each moved annotation is re-indexed (the document facets follow).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from archive_site.models import Record
+
+from . import permissions, records, services
+from .models import Annotation
+
+
+class MergeError(ValueError):
+    """The merge cannot be done (a record into itself, into a merged record, ...)."""
+
+
+@dataclass(frozen=True)
+class MergeReport:
+    survivor: Record
+    merged: Record
+    moved_links: int
+
+
+def _check(user) -> None:
+    if not permissions.can_review(user):
+        raise PermissionDenied("Only curators may change records.")
+
+
+def _save_record(record: Record, user, reason: str) -> None:
+    record._history_user = user if (user is not None and user.is_authenticated) else None
+    record._change_reason = reason
+    try:
+        record.save()
+    finally:
+        record.__dict__.pop("_change_reason", None)
+
+
+@transaction.atomic
+def merge_records(*, user, record: Record, into: Record) -> MergeReport:
+    """Merge ``record`` (a duplicate) into ``into`` (the survivor): its label and aliases become the
+    survivor's aliases, empty fields of the survivor are filled from it, every annotation link moves
+    to the survivor, records merged earlier into ``record`` now point at the survivor, and
+    ``record.merged_into`` is set (its URL then redirects)."""
+    _check(user)
+    if record.pk == into.pk:
+        raise MergeError("A record cannot be merged into itself.")
+    locked = {r.pk: r for r in Record.objects.select_for_update().filter(pk__in=[record.pk, into.pk])}
+    if len(locked) != 2:
+        raise Record.DoesNotExist("No such record.")
+    record, into = locked[record.pk], locked[into.pk]
+    if into.merged_into_id:
+        raise MergeError(
+            f"Record {into.pk} ({into.label}) was itself merged into record {into.merged_into_id}: merge into that one."
+        )
+    if record.merged_into_id:
+        raise MergeError(f"Record {record.pk} ({record.label}) is already merged into record {record.merged_into_id}.")
+
+    into.aliases = [*into.aliases, record.label, *record.aliases]
+    for name in ("description", "start_date", "end_date"):
+        if not getattr(into, name) and getattr(record, name):
+            setattr(into, name, getattr(record, name))
+    into.external_ids = {**record.external_ids, **into.external_ids}
+    _save_record(into, user, f"merged record {record.pk} ({record.label}) into this one")
+
+    moved = 0
+    reason = f"record {record.pk} ({record.label}) merged into record {into.pk} ({into.label})"
+    for annotation in Annotation.objects.filter(records=record).order_by("pk"):
+        annotation.skip_history_when_saving = True
+        try:
+            annotation.records.remove(record)
+            annotation.records.add(into)
+        finally:
+            del annotation.skip_history_when_saving
+        services._save_quietly(annotation)  # a new version: ``modified`` (and so the ETag) changes
+        services._record_history(annotation, "~", user, reason=reason)
+        services._changed(annotation)
+        moved += 1
+
+    for earlier in Record.objects.filter(merged_into=record):
+        earlier.merged_into = into
+        _save_record(earlier, user, f"its survivor {record.pk} was merged into {into.pk}")
+
+    record.merged_into = into
+    _save_record(record, user, f"merged into record {into.pk} ({into.label})")
+    return MergeReport(survivor=into, merged=record, moved_links=moved)
+
+
+def _clean_names(aliases) -> list[str]:
+    if isinstance(aliases, str):
+        aliases = aliases.splitlines()
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise ValidationError({"aliases": "Aliases must be a list of names."})
+    return [" ".join(a.split()) for a in aliases if a.strip()]
+
+
+@transaction.atomic
+def update_record(*, user, record: Record, label: str | None = None, kind: str | None = None,
+                  aliases: list[str] | str | None = None, description: str | None = None,
+                  start_date: str | None = None, end_date: str | None = None) -> Record:
+    """Edit a record's names, kind, description and (partial ISO) dates; ``ValidationError`` names
+    the fields that are wrong and nothing is saved."""
+    _check(user)
+    record = Record.objects.select_for_update().get(pk=record.pk)
+    if record.merged_into_id:
+        raise ValidationError(f"Record {record.pk} is merged into record {record.merged_into_id}: edit that one.")
+    if label is not None:
+        record.label = " ".join(label.split())[:300]
+    if kind is not None:
+        record.kind = kind
+    if aliases is not None:
+        record.aliases = _clean_names(aliases)
+    if description is not None:
+        record.description = description.strip()
+    if start_date is not None:
+        record.start_date = start_date.strip()
+    if end_date is not None:
+        record.end_date = end_date.strip()
+    record.full_clean(exclude=["key", "merged_into"])
+    _save_record(record, user, "edited by a curator")
+    return record
+
+
+@transaction.atomic
+def record_for_annotation(*, user, annotation: Annotation, label: str = "", kind: str = "",
+                          record: Record | None = None) -> Record:
+    """Link an annotation to ``record``, or to a new record made from its passage (``label``
+    defaults to the quote; ``kind`` to the annotation's entity type when that is a record kind)."""
+    _check(user)
+    if record is None:
+        if not kind and annotation.entity_type_id and annotation.entity_type.key in Record.Kind.values:
+            kind = annotation.entity_type.key
+        record = records.create_record_from_passage(user=user, label=label or annotation.target_quote, kind=kind)
+    elif record.merged_into_id:
+        record = Record.objects.get(pk=record.merged_into_id)
+    annotation.skip_history_when_saving = True
+    try:
+        annotation.records.add(record)
+    finally:
+        del annotation.skip_history_when_saving
+    if annotation.motivation in ("highlighting", "classifying"):
+        annotation.motivation = "identifying"
+    services._save_quietly(annotation)
+    services._record_history(annotation, "~", user, reason=f"linked to record {record.pk} ({record.label})")
+    services._changed(annotation)
+    return record
