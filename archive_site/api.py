@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import ValidationError
@@ -43,8 +45,16 @@ class RecordList(generics.ListAPIView):
 
 
 class RecordDetail(generics.RetrieveAPIView):
+    """A merged record answers 301 to the record it was merged into (as its page does)."""
+
     serializer_class = RecordSerializer
     queryset = Record.objects.all()
 
     def get_object(self):
         return get_object_or_404(Record, pk=self.kwargs["pk"])
+
+    def retrieve(self, request, *args, **kwargs):
+        record = self.get_object()
+        if record.merged_into_id:
+            return HttpResponsePermanentRedirect(reverse("api-record-detail", kwargs={"pk": record.merged_into_id}))
+        return super().retrieve(request, *args, **kwargs)

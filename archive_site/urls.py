@@ -21,6 +21,7 @@ urlpatterns = [
     path("records/<int:pk>/", views.record_detail, name="record-detail"),
     path("api/", include(api_patterns)),
     path("", include("annotations.urls")),
+    path("", include("annotations.curation_urls")),
     path("", include("search.urls")),
     path("accounts/login/", accounts.ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),

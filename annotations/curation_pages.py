@@ -1,0 +1,347 @@
+"""The curators' pages under ``/curate/``: dashboard, review queue (filters, one at a time and in
+bulk), records (gaps, edit, merge), documents (add, edit metadata and text with a re-anchoring
+preview), orphaned annotations, import / export, history and deleted annotations.
+
+Thin views: read a form, call a service or selector, render or redirect with a message. Visitors
+who are not signed in are sent to the login page; signed-in non-curators get 403.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from archive_site import document_services
+from archive_site.models import Document, Record
+
+from . import curation, exchange, history, services
+from .anchoring import AnchorError
+from .models import Annotation, EntityType
+from .permissions import can_curate
+from .record_curation import MergeError, merge_records, record_for_annotation, update_record
+from .schemas import InputError
+
+PAGE_SIZE = 50
+
+
+def curator_required(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not can_curate(request.user):
+            raise PermissionDenied("Only curators may do this.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _errors(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        if hasattr(error, "message_dict"):
+            return " ".join(f"{k}: {' '.join(v)}" if k != "__all__" else " ".join(v) for k, v in error.message_dict.items())
+        return " ".join(error.messages)
+    return str(error)
+
+
+def _int(value) -> int | None:
+    value = (value or "").strip() if isinstance(value, str) else value
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
+def _back(request, default: str):
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(default)
+
+
+# --- dashboard and review -------------------------------------------------------------------
+
+
+@curator_required
+def dashboard(request):
+    return render(request, "curation/dashboard.html", {"stats": curation.dashboard_stats(), "section": "dashboard"})
+
+
+@curator_required
+@require_http_methods(["GET", "POST"])
+def review_queue(request):
+    if request.method == "POST":
+        return _review_post(request)
+    filters = {k: request.GET.get(k, "") for k in curation.QUEUE_FILTERS}
+    context = {
+        "filters": filters, "entity_types": EntityType.objects.all(), "statuses": Annotation.Status.choices,
+        "section": "review", "query": urlencode({k: v for k, v in filters.items() if v}),
+    }
+    try:
+        queue = curation.review_queue(request.GET)
+        page = Paginator(queue, PAGE_SIZE).get_page(request.GET.get("page"))
+    except curation.QueueFilterError as error:
+        context["error"] = str(error)
+        return render(request, "curation/review.html", context, status=400)
+    context["page"] = page
+    return render(request, "curation/review.html", context)
+
+
+def _review_post(request):
+    ids = [_int(v) for v in request.POST.getlist("ids")]
+    action = request.POST.get("action", "")
+    if request.POST.get("one"):  # a row's own Approve / Reject button: "<id>:<status>"
+        one, _, action = request.POST["one"].partition(":")
+        ids = [_int(one)]
+    try:
+        if None in ids:
+            raise InputError({"ids": "ids must be annotation ids."})
+        reviewed = curation.bulk_review(
+            user=request.user, annotation_ids=ids, status=action, reason=request.POST.get("reason", ""),
+        )
+    except InputError as error:
+        messages.error(request, " ".join(error.errors.values()))
+    else:
+        messages.success(request, f"{len(reviewed)} annotation{'s' if len(reviewed) != 1 else ''} marked {action}.")
+    return _back(request, reverse("curate-review"))
+
+
+# --- records --------------------------------------------------------------------------------
+
+
+@curator_required
+def records(request):
+    return render(request, "curation/records.html", {
+        "unlinked_records": curation.records_without_annotations()[:500],
+        "unlinked_people": curation.person_annotations_without_record()[:500],
+        "kinds": Record.Kind.choices, "section": "records",
+    })
+
+
+@curator_required
+@require_POST
+def record_merge(request):
+    record_id, into_id = _int(request.POST.get("record")), _int(request.POST.get("into"))
+    record = Record.objects.filter(pk=record_id).first() if record_id else None
+    into = Record.objects.filter(pk=into_id).first() if into_id else None
+    if record is None or into is None:
+        messages.error(request, "Give the ids of two existing records: the duplicate and the one it is merged into.")
+        return _back(request, reverse("curate-records"))
+    try:
+        report = merge_records(user=request.user, record=record, into=into)
+    except MergeError as error:
+        messages.error(request, str(error))
+        return _back(request, reverse("curate-records"))
+    messages.success(
+        request, f"{report.merged.label} merged into {report.survivor.label}: {report.moved_links} annotation link(s) moved."
+    )
+    return redirect("curate-record-edit", pk=report.survivor.pk)
+
+
+@curator_required
+@require_POST
+def record_link(request, pk: int):
+    annotation = get_object_or_404(Annotation.objects.select_related("entity_type"), pk=pk, reply_to__isnull=True)
+    record_id = _int(request.POST.get("record"))
+    record = None
+    if record_id is not None:
+        record = Record.objects.filter(pk=record_id).first()
+        if record is None:
+            messages.error(request, f"No record with id {record_id}.")
+            return _back(request, reverse("curate-records"))
+    try:
+        record = record_for_annotation(
+            user=request.user, annotation=annotation, record=record,
+            label=request.POST.get("label", ""), kind=request.POST.get("kind", ""),
+        )
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+    else:
+        messages.success(request, f"Annotation {annotation.pk} now links to {record.label}.")
+    return _back(request, reverse("curate-records"))
+
+
+@curator_required
+@require_http_methods(["GET", "POST"])
+def record_edit(request, pk: int):
+    record = get_object_or_404(Record, pk=pk)
+    if record.merged_into_id:
+        messages.info(request, f"{record.label} was merged into this record.")
+        return redirect("curate-record-edit", pk=record.merged_into_id)
+    status = 200
+    if request.method == "POST":
+        try:
+            update_record(
+                user=request.user, record=record, label=request.POST.get("label"), kind=request.POST.get("kind"),
+                aliases=request.POST.get("aliases", ""), description=request.POST.get("description"),
+                start_date=request.POST.get("start_date"), end_date=request.POST.get("end_date"),
+            )
+        except ValidationError as error:
+            messages.error(request, _errors(error))
+            status = 400
+        else:
+            messages.success(request, "Record saved.")
+            return redirect("curate-record-edit", pk=record.pk)
+    record.refresh_from_db()
+    return render(request, "curation/record_edit.html", {
+        "record": record, "kinds": Record.Kind.choices, "merged": record.merged_records.all(),
+        "mentions": record.annotations.count(), "section": "records",
+    }, status=status)
+
+
+# --- documents ------------------------------------------------------------------------------
+
+
+def _document_values(request) -> dict:
+    return {name: request.POST.get(name, "") for name in document_services.METADATA_FIELDS}
+
+
+@curator_required
+def documents(request):
+    from archive_site.selectors import document_list
+
+    return render(request, "curation/documents.html", {"documents": document_list(), "section": "documents"})
+
+
+@curator_required
+@require_http_methods(["GET", "POST"])
+def document_new(request):
+    values = {"slug": "", "language": "en", **({} if request.method == "GET" else request.POST.dict())}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        try:
+            text = document_services.decode_text(upload.read(document_services.MAX_TEXT_BYTES + 1)) if upload else request.POST.get("text", "")
+            document = document_services.create_document(
+                user=request.user, slug=request.POST.get("slug", ""), text=text, **_document_values(request),
+            )
+        except ValidationError as error:
+            messages.error(request, _errors(error))
+            return render(request, "curation/document_new.html", {"values": values, "section": "documents"}, status=400)
+        messages.success(request, f"Document {document.title} added.")
+        return redirect(document.get_absolute_url())
+    return render(request, "curation/document_new.html", {"values": values, "section": "documents"})
+
+
+@curator_required
+@require_http_methods(["GET", "POST"])
+def document_edit(request, slug: str):
+    document = get_object_or_404(Document, slug=slug)
+    context = {"document": document, "text": document.text, "values": {n: getattr(document, n) for n in document_services.METADATA_FIELDS}, "section": "documents"}
+    if request.method == "POST":
+        text = request.POST.get("text")
+        context["values"] = _document_values(request)
+        context["text"] = text if text is not None else document.text
+        if request.POST.get("action") == "preview":
+            context["preview"] = services.preview_reanchor(document, context["text"])
+            return render(request, "curation/document_edit.html", context)
+        try:
+            document_services.update_document(user=request.user, document=document, text=text, **context["values"])
+        except ValidationError as error:
+            messages.error(request, _errors(error))
+            return render(request, "curation/document_edit.html", context, status=400)
+        orphans = Annotation.objects.filter(document=document, anchor_state=Annotation.AnchorState.ORPHANED).count()
+        messages.success(request, f"Document saved. {orphans} annotation(s) on it are orphaned." if orphans else "Document saved.")
+        return redirect("curate-document-edit", slug=document.slug)
+    return render(request, "curation/document_edit.html", context)
+
+
+# --- orphans --------------------------------------------------------------------------------
+
+
+@curator_required
+def orphans(request):
+    page = Paginator(curation.orphaned_annotations(), PAGE_SIZE).get_page(request.GET.get("page"))
+    items = [{"annotation": a, "suggestion": curation.suggest_anchor(a)} for a in page]
+    return render(request, "curation/orphans.html", {"page": page, "items": items, "section": "orphans"})
+
+
+@curator_required
+@require_POST
+def orphan_reattach(request, pk: int):
+    annotation = get_object_or_404(Annotation, pk=pk)
+    start, end = _int(request.POST.get("start")), _int(request.POST.get("end"))
+    if start is None or end is None:
+        messages.error(request, "Give the new start and end offsets (whole numbers).")
+        return redirect("curate-orphans")
+    try:
+        curation.reattach_annotation(user=request.user, annotation=annotation, start=start, end=end)
+    except AnchorError as error:
+        messages.error(request, f"Annotation {pk}: {error}")
+    else:
+        messages.success(request, f"Annotation {pk} re-attached at [{start}, {end}).")
+    return redirect("curate-orphans")
+
+
+# --- import / export ------------------------------------------------------------------------
+
+
+@curator_required
+@require_http_methods(["GET", "POST"])
+def exchange_page(request):
+    context = {"documents": Document.objects.only("slug", "title").order_by("slug"), "section": "exchange"}
+    status = 200
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            messages.error(request, "Choose a JSON-LD file to import.")
+            status = 400
+        else:
+            try:
+                report = exchange.import_annotations(
+                    user=request.user, raw=upload.read(exchange.MAX_IMPORT_BYTES + 1), partial=bool(request.POST.get("partial")),
+                )
+            except exchange.ExchangeError as error:
+                messages.error(request, str(error))
+                status = 400
+            else:
+                context["report"] = report
+                status = 200 if report.stored else 400
+    return render(request, "curation/exchange.html", context, status=status)
+
+
+# --- history and deleted annotations -------------------------------------------------------
+
+HISTORY_MODELS = {"annotation": Annotation, "record": Record, "document": Document}
+
+
+@curator_required
+def history_page(request, kind: str, pk: int):
+    model = HISTORY_MODELS.get(kind)
+    if model is None:
+        raise Http404("No such kind of object.")
+    obj = model.objects.filter(pk=pk).first()
+    rows = model.history.filter(id=pk).select_related("history_user").order_by("-history_date", "-history_id")
+    entries = history.history_entries(rows)
+    if obj is None and not entries:
+        raise Http404("No such object.")
+    for entry in entries:
+        entry["when"] = datetime.fromisoformat(entry["date"])
+    return render(request, "curation/history.html", {
+        "kind": kind, "obj": obj, "pk": pk, "entries": entries, "section": "history",
+        "label": str(obj) if obj is not None else f"{kind} {pk} (deleted)",
+    })
+
+
+@curator_required
+def deleted(request):
+    return render(request, "curation/deleted.html", {"deleted": history.deleted_annotations(), "section": "deleted"})
+
+
+@curator_required
+@require_POST
+def restore(request, history_id: int):
+    try:
+        annotation = services.restore_annotation(user=request.user, history_id=history_id)
+    except Annotation.DoesNotExist as error:
+        messages.error(request, str(error) or "No such history entry.")
+        return redirect("curate-deleted")
+    messages.success(request, f"Annotation {annotation.pk} restored.")
+    return redirect("curate-history", kind="annotation", pk=annotation.pk)

@@ -1,0 +1,29 @@
+"""URLs of curation: the curators' API and the /curate/ pages."""
+
+from django.urls import path
+
+from . import curation_pages as pages
+from . import curation_views as views
+
+urlpatterns = [
+    path("api/annotations/review/", views.ReviewQueue.as_view(), name="annotation-review-queue"),
+    path("api/annotations/export/", views.AnnotationExport.as_view(), name="annotation-export"),
+    path("api/annotations/import/", views.AnnotationImport.as_view(), name="annotation-import"),
+    path("api/records/export/", views.RecordExport.as_view(), name="record-export"),
+    path("api/records/<int:pk>/merge/", views.RecordMerge.as_view(), name="record-merge"),
+    path("curate/", pages.dashboard, name="curate-dashboard"),
+    path("curate/review/", pages.review_queue, name="curate-review"),
+    path("curate/records/", pages.records, name="curate-records"),
+    path("curate/records/merge/", pages.record_merge, name="curate-record-merge"),
+    path("curate/records/<int:pk>/", pages.record_edit, name="curate-record-edit"),
+    path("curate/annotations/<int:pk>/record/", pages.record_link, name="curate-record-link"),
+    path("curate/documents/", pages.documents, name="curate-documents"),
+    path("curate/documents/new/", pages.document_new, name="curate-document-new"),
+    path("curate/documents/<slug:slug>/", pages.document_edit, name="curate-document-edit"),
+    path("curate/orphans/", pages.orphans, name="curate-orphans"),
+    path("curate/orphans/<int:pk>/", pages.orphan_reattach, name="curate-orphan-reattach"),
+    path("curate/exchange/", pages.exchange_page, name="curate-exchange"),
+    path("curate/history/<str:kind>/<int:pk>/", pages.history_page, name="curate-history"),
+    path("curate/deleted/", pages.deleted, name="curate-deleted"),
+    path("curate/deleted/<int:history_id>/restore/", pages.restore, name="curate-restore"),
+]

@@ -1,0 +1,211 @@
+"""The curators' API: bulk review and the review queue, record merge, export and import. Every
+view answers 403 to anyone who is not a curator (``permissions.IsCurator``), and bad input is a
+4xx with ``detail`` (and ``errors`` where there are fields to name), never a 500."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status as http
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from archive_site.models import Document, Record
+
+from . import curation, exchange, permissions, w3c
+from .anchoring import AnchorError
+from .record_curation import MergeError, merge_records
+from .schemas import InputError
+from .views import JSONLDParser
+
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+
+
+class PlainJSON(BaseContentNegotiation):
+    """Always JSON; ``?format=`` names the export's format here, not a DRF renderer."""
+
+    def select_parser(self, request, parsers):
+        content_type = (request.content_type or "").split(";")[0].strip()
+        return next((p for p in parsers if p.media_type.split(";")[0] == content_type), None)
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class CuratorAPIView(APIView):
+    permission_classes = [permissions.IsCurator]
+    renderer_classes = [JSONRenderer]
+    parser_classes = [JSONParser, JSONLDParser]
+    content_negotiation_class = PlainJSON
+
+    def handle_exception(self, exc):
+        if isinstance(exc, InputError):
+            return Response({"detail": str(exc), "errors": exc.errors}, status=http.HTTP_400_BAD_REQUEST)
+        if isinstance(exc, (AnchorError, MergeError, exchange.ExchangeError, curation.QueueFilterError)):
+            return Response({"detail": str(exc)}, status=http.HTTP_400_BAD_REQUEST)
+        if isinstance(exc, ValidationError):
+            return Response({"detail": " ".join(exc.messages)}, status=http.HTTP_400_BAD_REQUEST)
+        return super().handle_exception(exc)
+
+
+def _download(content: str, *, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def queue_item(annotation, base: str) -> dict:
+    return {
+        "id": annotation.pk, "url": w3c.annotation_url(annotation, base), "document": annotation.document.slug,
+        "quote": annotation.target_quote, "comment": annotation.comment, "creator": annotation.creator.get_username(),
+        "entity_type": annotation.entity_type.key if annotation.entity_type_id else None,
+        "records": [r.pk for r in annotation.records.all()], "tags": [t.name for t in annotation.tags.all()],
+        "visibility": annotation.visibility_label, "status": annotation.status, "reason": annotation.review_reason,
+        "created": w3c.iso(annotation.created),
+    }
+
+
+@extend_schema(
+    request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT,
+    parameters=[OpenApiParameter(name, str) for name in curation.QUEUE_FILTERS],
+)
+class ReviewQueue(CuratorAPIView):
+    """``GET /api/annotations/review/``: the review queue (pending by default; filters ``status``,
+    ``document``, ``creator``, ``entity_type``, ``record``, ``older_than``, ``newer_than`` days).
+    ``POST {"ids": [..], "status": "approved"|"rejected"|"pending", "reason": ".."}``: review them
+    all in one transaction (a rejection needs a reason, which the annotators see)."""
+
+    MAX_LISTED = 500
+
+    def get(self, request):
+        qs = curation.review_queue(request.query_params)
+        base = w3c.base_of(request)
+        total = qs.count()
+        return Response({"total": total, "items": [queue_item(a, base) for a in qs[: self.MAX_LISTED]]})
+
+    def post(self, request):
+        data = request.data if isinstance(request.data, dict) else {}
+        reviewed = curation.bulk_review(
+            user=request.user, annotation_ids=data.get("ids"), status=data.get("status"), reason=data.get("reason", ""),
+        )
+        return Response({"status": data.get("status"), "reviewed": [a.pk for a in reviewed]})
+
+
+@extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+class RecordMerge(CuratorAPIView):
+    """``POST /api/records/<id>/merge/`` ``{"into": <surviving record id>}``: merge the record into
+    the survivor (aliases combined, every annotation link moved, its URL redirecting there)."""
+
+    def post(self, request, pk):
+        record = get_object_or_404(Record, pk=pk)
+        data = request.data if isinstance(request.data, dict) else {}
+        into = data.get("into")
+        if isinstance(into, str) and into.isdigit():
+            into = int(into)
+        if not isinstance(into, int) or isinstance(into, bool):
+            raise InputError({"into": "The id of the surviving record is required."})
+        survivor = Record.objects.filter(pk=into).first()
+        if survivor is None:
+            raise InputError({"into": f"No record with id {into}."})
+        report = merge_records(user=request.user, record=record, into=survivor)
+        base = w3c.base_of(request)
+        return Response({
+            "merged": {"id": report.merged.pk, "label": report.merged.label, "url": base + report.merged.get_absolute_url()},
+            "survivor": {
+                "id": report.survivor.pk, "label": report.survivor.label, "aliases": report.survivor.aliases,
+                "url": base + report.survivor.get_absolute_url(),
+            },
+            "moved_links": report.moved_links,
+        })
+
+
+def _export_document(request) -> Document | None:
+    slug = request.query_params.get("document")
+    if not slug:
+        return None
+    document = Document.objects.filter(slug=slug).first()
+    if document is None:
+        raise Http404(f"No document {slug!r}.")
+    return document
+
+
+@extend_schema(
+    responses=OpenApiTypes.OBJECT,
+    parameters=[
+        OpenApiParameter("format", str, enum=["jsonld", "csv"]), OpenApiParameter("document", str),
+        OpenApiParameter("scope", str, enum=list(exchange.SCOPES)),
+    ],
+)
+class AnnotationExport(CuratorAPIView):
+    """``GET /api/annotations/export/?format=jsonld|csv&document=<slug>&scope=public|all``: a
+    document's or the whole archive's annotations, as a W3C AnnotationCollection or CSV.
+    ``public`` (default): approved public annotations only; ``all``: everything you may see."""
+
+    def get(self, request):
+        fmt = request.query_params.get("format", "jsonld")
+        scope = request.query_params.get("scope", "public")
+        if fmt not in ("jsonld", "csv"):
+            raise InputError({"format": "Use jsonld or csv."})
+        document = _export_document(request)
+        annotations = exchange.export_queryset(user=request.user, document=document, scope=scope)
+        base = w3c.base_of(request)
+        name = f"annotations-{document.slug if document else 'archive'}-{scope}"
+        if fmt == "csv":
+            return _download(exchange.annotations_csv(annotations, base=base), content_type=CSV_CONTENT_TYPE, filename=f"{name}.csv")
+        label = f"{'Approved public' if scope == 'public' else 'All'} annotations on {document.title if document else 'the archive'}"
+        body = exchange.collection_jsonld(annotations, base=base, collection_id=request.build_absolute_uri(), label=label)
+        response = Response(body)
+        response["Content-Type"] = w3c.ANNO_MEDIA_TYPE
+        response["Content-Disposition"] = f'attachment; filename="{name}.jsonld"'
+        return response
+
+
+@extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT, parameters=[OpenApiParameter("partial", bool)])
+class AnnotationImport(CuratorAPIView):
+    """``POST /api/annotations/import/[?partial=1]``: W3C JSON-LD annotations (a collection, a page,
+    a list or one annotation) as the body, or as the ``file`` of a multipart form. Answers the
+    report (created, skipped, errors with reasons): 201 when stored, 400 when the file was rejected
+    (by default any invalid annotation rejects the whole file and nothing is stored)."""
+
+    parser_classes = [JSONParser, JSONLDParser, MultiPartParser, FormParser]
+
+    def post(self, request):
+        partial = str(request.query_params.get("partial", request.data.get("partial", "") if hasattr(request.data, "get") else "")) in ("1", "true", "on")
+        upload = request.FILES.get("file") if hasattr(request, "FILES") else None
+        if upload is not None:
+            raw = upload.read(exchange.MAX_IMPORT_BYTES + 1)
+        elif isinstance(request.data, (dict, list)) and request.content_type.startswith(("application/json", "application/ld+json")):
+            raw = request.data
+        else:
+            raise InputError({"file": "Send the annotations as a JSON body or as the file of a form."})
+        report = exchange.import_annotations(user=request.user, raw=raw, partial=partial)
+        code = http.HTTP_201_CREATED if report.stored else http.HTTP_400_BAD_REQUEST
+        if report.stored and not report.created:
+            code = http.HTTP_200_OK
+        return Response(report.as_dict(), status=code)
+
+
+@extend_schema(responses=OpenApiTypes.OBJECT, parameters=[OpenApiParameter("format", str, enum=["json", "csv"])])
+class RecordExport(CuratorAPIView):
+    """``GET /api/records/export/?format=json|csv``: every record (merged ones name their survivor),
+    with its number of published mentions. The JSON is ``{"records": [...]}`` as ``load_archive`` reads."""
+
+    def get(self, request):
+        fmt = request.query_params.get("format", "json")
+        if fmt not in ("json", "csv"):
+            raise InputError({"format": "Use json or csv."})
+        records = exchange.records_queryset()
+        base = w3c.base_of(request)
+        if fmt == "csv":
+            return _download(exchange.records_csv(records, base=base), content_type=CSV_CONTENT_TYPE, filename="records.csv")
+        response = Response(exchange.records_json(records, base=base))
+        response["Content-Disposition"] = 'attachment; filename="records.json"'
+        return response
+
