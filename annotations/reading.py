@@ -19,7 +19,7 @@ from archive_site.views import paragraphs
 
 from .models import Annotation as AnnotationModel
 from .models import AnnotationGroup, EntityType, Tag
-from .permissions import can_create, can_edit, is_curator, visible_q
+from .permissions import can_create, can_edit, can_read_review_reason, is_curator, visible_q
 
 MAX_TAG_SUGGESTIONS = 1000
 
@@ -59,6 +59,7 @@ def annotation_view(annotation: AnnotationModel, user) -> dict:
         "visibility": annotation.visibility_label,
         "visibility_kind": annotation.visibility,
         "status": annotation.status,
+        "review_reason": annotation.review_reason if can_read_review_reason(user, annotation) else "",
         "anchored": annotation.anchor_state == AnnotationModel.AnchorState.ANCHORED,
         "created": annotation.created.isoformat(),
         "modified": annotation.modified.isoformat(),

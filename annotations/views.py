@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 
 from archive_site.models import Document, Record
 
-from . import history, permissions, selectors, services, suggestions, w3c
+from . import curation, history, permissions, selectors, services, suggestions, w3c
 from .anchoring import AnchorError
 from .models import Annotation, EntityType
 from .schemas import MAX_JSON_BYTES, InputError, parse_annotation
@@ -101,6 +101,8 @@ class ProtocolView(APIView):
     def annotation_response(self, annotation: Annotation, status=http.HTTP_200_OK, **headers) -> Response:
         annotation = selectors.annotation_queryset().get(pk=annotation.pk)
         body = w3c.to_jsonld(annotation, base=self.base())
+        if annotation.review_reason and permissions.can_read_review_reason(self.request.user, annotation):
+            body["reviewReason"] = annotation.review_reason  # why it was rejected: creator and curators
         response = Response(body, status=status)
         response["ETag"] = w3c.etag(annotation)
         response["Link"] = w3c.LINK_RESOURCE
@@ -297,12 +299,9 @@ class ReviewAnnotation(ProtocolView):
         annotation = selectors.get_visible_annotation(request.user, pk)
         if annotation is None:
             raise Http404("No such annotation.")
-        status = request.data.get("status") if isinstance(request.data, dict) else None
-        if status not in (Annotation.Status.APPROVED, Annotation.Status.REJECTED, Annotation.Status.PENDING):
-            raise InputError({"status": "Use approved, rejected or pending."})
-        annotation = services.review_annotation(
-            user=request.user, annotation=annotation, status=status, reason=str(request.data.get("reason", ""))[:2000],
-        )
+        data = request.data if isinstance(request.data, dict) else {}
+        status, reason = curation.check_review(data.get("status"), data.get("reason", ""))
+        annotation = services.review_annotation(user=request.user, annotation=annotation, status=status, reason=reason)
         return self.annotation_response(annotation)
 
 

@@ -18,4 +18,6 @@ def record_mentions(context, record):
     request = context.get("request")
     user = getattr(request, "user", None)
     mentions = list(selectors.record_annotations(user, record))
-    return {"record": record, "mentions": mentions}
+    # Only approved public annotations count as the archive's published knowledge.
+    published = sum(1 for a in mentions if a.visibility == "public" and a.status == "approved")
+    return {"record": record, "mentions": mentions, "published": published}
