@@ -83,8 +83,10 @@ class WhooshBackend(SearchBackend):
         hits = []
         from search.backends.base import Hit
 
-        for hit in results[(page - 1) * size : page * size]:
-            snippets = r_mod.snippets(hit.get("body", ""), terms, sq.max_snippets) if terms else ()
+        shown = results[(page - 1) * size : page * size]
+        marks = r_mod.marked_words(searcher.reader(), (hit.docnum for hit in shown), terms) if terms else {}
+        for hit in shown:
+            snippets = r_mod.snippets(hit.get("body", ""), terms, sq.max_snippets, marks[hit.docnum]) if terms else ()
             hits.append(Hit(type=hit["type"], pk=int(hit["pk"]), score=float(hit.score), snippets=snippets))
         facets = r_mod.facet_counts(results, sq.type) if sq.facets else {}
         suggestion = None

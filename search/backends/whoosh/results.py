@@ -1,16 +1,21 @@
 """Turning Whoosh results into SearchResults: snippets with str offsets, and facet counts.
 
-Snippets re-analyse the stored text with the same analyzer used for indexing (so highlighting and
-matching agree) and only for the page of hits shown."""
+Snippets mark the words the query matched where the index says they are: the ``body`` field
+stores each word's character offsets (``chars=True``), written by the same analyzer that parses
+queries, so highlighting and matching agree without re-analysing the text. Only the page of hits
+shown is read (``marked_words``); ``snippets`` then cuts passages around the marks."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from html import escape
 
 from whoosh import sorting
 
 from search.backends.base import FacetValue, Snippet
 from search.backends.whoosh.schema import ANALYZER
+
+TEXT_FIELD = "body"
 
 SNIPPET_CHARS = 240  # at most this many characters of context per snippet
 SURROUND = 80  # characters kept before the first and after the last marked word
@@ -89,14 +94,51 @@ def _expand(text: str, start: int, end: int) -> tuple[int, int]:
     return lo, hi
 
 
-def snippets(text: str, terms: set[str], top: int = 3) -> tuple[Snippet, ...]:
+def marked_words(reader, docnums: Iterable[int], terms: set[str], fieldname: str = TEXT_FIELD) -> dict[int, list[tuple[int, int]]]:
+    """For each of ``docnums`` (top-level document numbers of ``reader``), the [start, end) str
+    offsets of its words whose indexed form is in ``terms``, in text order, read from the
+    postings' stored character offsets: one postings cursor per term and segment, moved forward
+    through the page's documents in order."""
+    wanted = sorted(set(docnums))
+    found: dict[int, list[tuple[int, int]]] = {d: [] for d in wanted}
+    if not wanted or not terms:
+        return found
+    for leaf, base in reader.leaf_readers():
+        local = [d - base for d in wanted if base <= d < base + leaf.doc_count_all()]
+        if not local:
+            continue
+        for term in terms:
+            if (fieldname, term) not in leaf:
+                continue
+            postings = leaf.postings(fieldname, term)
+            for docnum in local:
+                if not postings.is_active():
+                    break
+                if postings.id() < docnum:
+                    postings.skip_to(docnum)
+                    if not postings.is_active():
+                        break
+                if postings.id() == docnum:
+                    found[docnum + base].extend((s, e) for _, s, e in postings.value_as("characters"))
+    for marks in found.values():
+        marks.sort()
+    return found
+
+
+def reanalysed_marks(text: str, terms: set[str]) -> list[tuple[int, int]]:
+    """The same marks found by analysing ``text`` again (for text that is not in the index)."""
+    return [(t.startchar, t.endchar) for t in ANALYZER(text, chars=True, mode="index", removestops=False)
+            if t.text in terms]
+
+
+def snippets(text: str, terms: set[str], top: int = 3, marks: list[tuple[int, int]] | None = None) -> tuple[Snippet, ...]:
     """Up to ``top`` passages of ``text`` with the words whose indexed form is in ``terms``
     marked; offsets are str indices into ``text``. Best passages (most distinct words, then most
-    marks) first, ties in text order."""
+    marks) first, ties in text order. ``marks`` (from ``marked_words``) saves analysing ``text``."""
     if not text or not terms:
         return ()
-    marks = [(t.startchar, t.endchar) for t in ANALYZER(text, chars=True, mode="index", removestops=False)
-             if t.text in terms]
+    if marks is None:
+        marks = reanalysed_marks(text, terms)
     if not marks:
         return ()
     scored = []
