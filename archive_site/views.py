@@ -42,11 +42,28 @@ def document_detail(request, slug: str):
     )
 
 
+# The search box's length limit (search.backends.base.MAX_QUERY_LENGTH); archive_site does not import search.
+SEARCH_QUERY_LIMIT = 500
+
+
+def names_query(record: Record) -> str:
+    """A search query for every way the texts write this record's name: its label and aliases as
+    quoted phrases joined by OR, as many as fit the search box's limit (label first)."""
+    query = ""
+    for name in dict.fromkeys([record.label, *record.aliases]):
+        phrase = '"' + name.replace('"', " ").strip() + '"'
+        candidate = f"{query} OR {phrase}" if query else phrase
+        if len(candidate) > SEARCH_QUERY_LIMIT:
+            break
+        query = candidate
+    return query
+
+
 def record_detail(request, pk: int):
     record = get_object_or_404(Record, pk=pk)
     if record.merged_into_id:
         return redirect(record.merged_into, permanent=True)
-    return render(request, "archive_site/record_detail.html", {"record": record})
+    return render(request, "archive_site/record_detail.html", {"record": record, "names_query": names_query(record)})
 
 
 def record_list(request):

@@ -1,7 +1,11 @@
+import re
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
 from archive_site.models import Document, Record
-from archive_site.views import paragraphs
+from archive_site.views import names_query, paragraphs
 
 from .factories import DocumentFactory
 
@@ -58,3 +62,21 @@ def test_merged_record_redirects_to_survivor(client, seed_archive):
 def test_unknown_pages_are_404(client, db):
     assert client.get("/documents/nope/").status_code == 404
     assert client.get("/records/12345/").status_code == 404
+
+
+def test_record_page_links_to_a_search_for_every_spelling_of_its_name(client, seed_archive):
+    record = Record.objects.get(key="holtzman-eduard")
+    html = client.get(record.get_absolute_url()).content.decode()
+    link = re.search(r'<p class="record-search"><a href="([^"]+)"', html).group(1)
+    query = parse_qs(urlsplit(unescape(link)).query)["q"][0]
+    assert '"Eduard Holtzman"' in query and '"Goltsman"' in query and " OR " in query
+    results = client.get(unescape(link))
+    assert results.status_code == 200
+    assert Document.objects.get(slug="moscow-trials-dewey-commission").get_absolute_url() in results.content.decode()
+
+
+def test_names_query_stays_within_the_search_limit():
+    record = Record(label="A", aliases=[f"Alias number {n}" for n in range(100)])
+    query = names_query(record)
+    assert query.startswith('"A" OR "Alias number 0"')
+    assert len(query) <= 500 and query.count('"') % 2 == 0
