@@ -161,8 +161,7 @@ class AnnotationExport(CuratorAPIView):
             return _download(exchange.annotations_csv(annotations, base=base), content_type=CSV_CONTENT_TYPE, filename=f"{name}.csv")
         label = f"{'Approved public' if scope == 'public' else 'All'} annotations on {document.title if document else 'the archive'}"
         body = exchange.collection_jsonld(annotations, base=base, collection_id=request.build_absolute_uri(), label=label)
-        response = Response(body)
-        response["Content-Type"] = w3c.ANNO_MEDIA_TYPE
+        response = Response(body, content_type=w3c.ANNO_MEDIA_TYPE)
         response["Content-Disposition"] = f'attachment; filename="{name}.jsonld"'
         return response
 
