@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models.signals import post_delete, post_save, pre_delete
 
 from annotations.models import Annotation
-from annotations.signals import annotation_changed
+from annotations.signals import annotation_changed, archive_restored
 from archive_site.models import Document, Record
 
 from .indexing import documents_linking_record
@@ -39,6 +39,14 @@ def _on_annotation_changed(sender, annotation, deleted=False, **kwargs):
     enqueue_update("annotations.annotation", annotation.pk, document_id=annotation.document_id)
 
 
+def _on_archive_restored(sender, **kwargs):
+    """A whole archive was imported: one index task per object, in the import's transaction."""
+    for label, model in (("archive_site.document", Document), ("archive_site.record", Record),
+                         ("annotations.annotation", Annotation)):
+        for pk in list(model.objects.values_list("pk", flat=True)):
+            enqueue_update(label, pk)
+
+
 def connect() -> None:
     for model in (Document, Record):
         post_save.connect(_on_save, sender=model, dispatch_uid=f"search-save-{model._meta.label_lower}")
@@ -46,3 +54,4 @@ def connect() -> None:
     pre_delete.connect(_before_record_delete, sender=Record, dispatch_uid="search-pre-delete-record")
     post_delete.connect(_on_annotation_deleted, sender=Annotation, dispatch_uid="search-delete-annotation")
     annotation_changed.connect(_on_annotation_changed, dispatch_uid="search-annotation-changed")
+    archive_restored.connect(_on_archive_restored, dispatch_uid="search-archive-restored")
