@@ -29,10 +29,15 @@ def _error_text(error: ValidationError) -> str:
 def profile(request):
     user = request.user
     groups = AnnotationGroup.objects.filter(members=user).prefetch_related("members").order_by("name")
+    rejected = (
+        Annotation.objects.filter(creator=user, status=Annotation.Status.REJECTED)
+        .select_related("document", "reviewed_by").order_by("-modified")[:50]
+    )
     return render(request, "annotations/profile.html", {
         "token": accounts.get_token(user=user),
         "groups": groups,
         "is_curator": is_curator(user),
+        "rejected": rejected,
     })
 
 

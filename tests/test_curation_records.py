@@ -165,7 +165,7 @@ def test_editing_a_record_changes_aliases_and_dates_and_rejects_bad_dates(client
 
 def test_gaps_page_lists_unlinked_records_and_person_annotations_without_a_record(client, curator):
     person = EntityType.objects.get(key="person")
-    lonely = RecordFactory(label="Nobody Mentions Me")
+    RecordFactory(label="Nobody Mentions Me")
     linked = RecordFactory(label="Often Mentioned")
     AnnotationFactory().records.add(linked)
     unlinked_person = AnnotationFactory(entity_type=person)

@@ -82,6 +82,8 @@ def test_rejected_annotations_creator_sees_the_reason_in_the_api_and_on_the_page
     client.force_login(user)
     html = client.get(document.get_absolute_url()).content.decode()
     assert "Reviewer's reason" in html and "Not &lt;b&gt;supported&lt;/b&gt; by the text" in html
+    profile = client.get("/accounts/profile/").content.decode()
+    assert "Your rejected annotations" in profile and "Not &lt;b&gt;supported&lt;/b&gt; by the text" in profile
 
     others = APIClient()
     others.force_authenticate(other_user)
