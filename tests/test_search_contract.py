@@ -118,6 +118,21 @@ def test_facets_and_facet_filters(seeded):
 
 
 @pytest.mark.django_db
+def test_plain_words_relax_to_any_word_but_explicit_logic_never_does(seeded):
+    relaxed = run("Stalin Zanzibarovich")
+    assert relaxed.results.any_word and relaxed.count >= 1
+    with_trotsky = {d.slug for d in Document.objects.all() if "Trotsky" in d.text}
+    assert with_trotsky
+    for text in ("Stalin NOT Trotsky", "Stalin -Trotsky"):
+        page = run(text)
+        assert not page.results.any_word, text
+        assert not set(slugs(page)) & with_trotsky, text
+    for text in ("Stalin AND Zanzibarovich", "(Stalin Zanzibarovich)", "+Stalin +Zanzibarovich"):
+        page = run(text)
+        assert (page.count, page.results.any_word) == (0, False), text
+
+
+@pytest.mark.django_db
 def test_records_are_searched_by_any_spelling(seeded):
     found = run("Yezhov", type="record")
     assert found.count >= 1

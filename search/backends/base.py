@@ -29,6 +29,7 @@ Conventions every backend keeps:
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -40,6 +41,16 @@ ENTRY_TYPES: tuple[EntryType, ...] = ("document", "record", "annotation")
 MAX_QUERY_LENGTH = 500
 MAX_PAGE_SIZE = 50
 DEFAULT_PAGE_SIZE = 10
+
+
+_EXPLICIT_LOGIC = re.compile(r"\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b|[()]|(?:^|\s)[-+]\S")
+
+
+def may_relax_to_any_word(text: str) -> bool:
+    """Whether a query that finds nothing may be retried with any of its words instead of all.
+    Only for plain words: once the user wrote AND/OR/NOT, parentheses or -word, the logic is
+    theirs ("Stalin NOT Trotsky" must never turn into "Stalin OR Trotsky")."""
+    return not _EXPLICIT_LOGIC.search(text)
 
 
 class SearchError(Exception):

@@ -31,6 +31,7 @@ from search.backends.base import (
     SearchBackend,
     SearchQuery,
     SearchResults,
+    may_relax_to_any_word,
 )
 
 from . import query as q_mod
@@ -69,7 +70,7 @@ class PostgresBackend(SearchBackend):
         where, params = self._where(compiled, sq)
         hits, total = self._page(compiled, where, params, page, size)
         any_word = False
-        if total == 0 and isinstance(parsed, wq.And) and len(parsed.subqueries) > 1:
+        if total == 0 and isinstance(parsed, wq.And) and len(parsed.subqueries) > 1 and may_relax_to_any_word(sq.text):
             # As the Whoosh backend: decide without facet filters, so facet counts agree.
             base_where, base_params = self._where(compiled, sq, with_facets=False)
             if not self._exists(base_where, base_params):

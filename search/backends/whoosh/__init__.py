@@ -22,6 +22,7 @@ from search.backends.base import (
     SearchBackend,
     SearchQuery,
     SearchResults,
+    may_relax_to_any_word,
 )
 
 from . import query as q_mod
@@ -71,7 +72,7 @@ class WhooshBackend(SearchBackend):
         groupedby = r_mod.facet_spec(sq.type) if sq.facets else None
         results = searcher.search(parsed, filter=flt, limit=page * size, groupedby=groupedby)
         any_word = False
-        if results.is_empty() and self._has_several_words(parsed):
+        if results.is_empty() and self._has_several_words(parsed) and may_relax_to_any_word(sq.text):
             # Decide on the query without facet filters, so facet counts agree with filtered counts.
             base = searcher.search(parsed, filter=q_mod.combined_filter(_without_filters(sq)), limit=1)
             if base.is_empty():

@@ -3,6 +3,8 @@ expansion, facet filters and the visibility filter."""
 
 from __future__ import annotations
 
+import re
+
 from whoosh import qparser, query
 from whoosh.qparser import MultifieldParser
 
@@ -14,6 +16,9 @@ DEFAULT_FIELDS = ["title", "body", "names", "author"]
 USER_FIELDS = {"title": "title", "text": "body", "body": "body", "author": "author", "kind": "kind",
                "year": "year", "tag": "names", "tags": "names", "alias": "names", "name": "names"}
 FIELD_EXPR = r"(?P<text>" + "|".join(sorted(USER_FIELDS, key=len, reverse=True)) + r"):"
+
+
+_PLUS_MINUS = re.compile(r"(^|[\s(])([-+])(?=[\w\"(])")
 
 
 def make_parser(schema, *, any_word: bool = False) -> MultifieldParser:
@@ -43,6 +48,8 @@ def _errors(q) -> list[str]:
 def parse(schema, text: str, *, any_word: bool = False) -> query.Query:
     """Parse the user's query; QueryError (with a message for the user) when it cannot be read."""
     text = "".join(ch if ch.isprintable() else " " for ch in text).strip()
+    # Web-search habits: "-word" excludes, "+word" requires (words are required anyway).
+    text = _PLUS_MINUS.sub(lambda m: m.group(1) + ("NOT " if m.group(2) == "-" else ""), text)
     if not text:
         raise QueryError("The query is empty.")
     try:
