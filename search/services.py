@@ -4,7 +4,9 @@ in one query per type and attach URLs, titles and deep links."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import html
+import re
+from dataclasses import dataclass, field, replace
 
 from django.db.models import Q
 from django.urls import reverse
@@ -158,6 +160,31 @@ def _label_facets(facets: dict[str, tuple[FacetValue, ...]]) -> dict[str, list[F
     return out
 
 
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
+
+
+def as_written(suggestion: str | None, sq: SearchQuery) -> str | None:
+    """The backends correct words in their folded form ("trotski"); show each corrected word as
+    the texts write it ("Trotsky"), read from the marked words of the suggestion's own hits."""
+    if not suggestion:
+        return suggestion
+    typed = {analysis.fold_word(w) for w, _, _ in analysis.tokenize(sq.text)}
+    probe = get_search_backend().search(replace(sq, text=suggestion, page=1, page_size=5, facets=False))
+    written: dict[str, str] = {}
+    for hit in probe.hits:
+        for snippet in hit.snippets:
+            for marked in _MARK.findall(snippet.html):
+                word = html.unescape(marked).strip()
+                written.setdefault(analysis.fold_word(word), word)
+    out, cursor = [], 0
+    for word, start, end in analysis.tokenize(suggestion):
+        folded = analysis.fold_word(word)
+        if folded not in typed and folded in written:
+            out += [suggestion[cursor:start], written[folded]]
+            cursor = end
+    return "".join(out) + suggestion[cursor:]
+
+
 def search(*, user, text: str, type: str = "document", filters: SearchFilters | None = None,
            page: int = 1, page_size: int = DEFAULT_PAGE_SIZE) -> SearchPage:
     """Raises search.backends.base.QueryError for queries that cannot be read."""
@@ -167,5 +194,7 @@ def search(*, user, text: str, type: str = "document", filters: SearchFilters | 
         page=max(1, page), page_size=max(1, min(page_size, MAX_PAGE_SIZE)), expansions=alias_expansions(text),
     )
     results = get_search_backend().search(sq)
+    if results.suggestion:
+        results = replace(results, suggestion=as_written(results.suggestion, sq))
     return SearchPage(query=text, type=type, results=results, items=_load_items(results.hits, type),
                       facets=_label_facets(results.facets))

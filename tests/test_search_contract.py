@@ -105,6 +105,9 @@ def test_prefix_fuzzy_and_suggestion(seeded):
     assert run("Tukachevsky~").count >= 3
     suggestion = run("Bukarin trial").results.suggestion
     assert suggestion and "bukharin" in suggestion.lower()
+    # Corrections are shown as the texts write the word, not in the index's folded form ("trotski").
+    assert run("Trostky").results.suggestion == "Trotsky"
+    assert run("Bukarin trial").results.suggestion == "Bukharin trial"
 
 
 @pytest.mark.django_db
