@@ -164,6 +164,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "archive_site.exceptions.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["archive_site.throttling.ArchiveRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "write": os.environ.get("THROTTLE_WRITE_RATE", "600/min"),
