@@ -112,10 +112,9 @@ def bulk_review(*, user, annotation_ids: list[int], status: str, reason: str = "
         raise InputError({"ids": "Choose at least one annotation."})
     if len(annotation_ids) > MAX_BULK:
         raise InputError({"ids": f"At most {MAX_BULK} annotations at a time."})
-    try:
-        ids = sorted({int(i) for i in annotation_ids if not isinstance(i, bool)})
-    except (TypeError, ValueError):
-        raise InputError({"ids": "ids must be annotation ids (integers)."}) from None
+    if not all((isinstance(i, int) and not isinstance(i, bool)) or (isinstance(i, str) and i.isdigit()) for i in annotation_ids):
+        raise InputError({"ids": "ids must be annotation ids (integers)."})
+    ids = sorted({int(i) for i in annotation_ids})
     found = {a.pk: a for a in Annotation.objects.select_for_update().filter(pk__in=ids)}
     missing = [i for i in ids if i not in found]
     if missing:

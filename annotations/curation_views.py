@@ -5,7 +5,7 @@ view answers 403 to anyone who is not a curator (``permissions.IsCurator``), and
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -82,13 +82,17 @@ class ReviewQueue(CuratorAPIView):
     ``POST {"ids": [..], "status": "approved"|"rejected"|"pending", "reason": ".."}``: review them
     all in one transaction (a rejection needs a reason, which the annotators see)."""
 
-    MAX_LISTED = 500
+    PAGE_SIZE = 100
 
     def get(self, request):
         qs = curation.review_queue(request.query_params)
+        raw_page = request.query_params.get("page", "0")
+        if not raw_page.isdigit():
+            raise InputError({"page": "page must be a number (from 0)."})
+        page = int(raw_page)
         base = w3c.base_of(request)
-        total = qs.count()
-        return Response({"total": total, "items": [queue_item(a, base) for a in qs[: self.MAX_LISTED]]})
+        items = [queue_item(a, base) for a in qs[page * self.PAGE_SIZE : (page + 1) * self.PAGE_SIZE]]
+        return Response({"total": qs.count(), "page": page, "page_size": self.PAGE_SIZE, "items": items})
 
     def post(self, request):
         data = request.data if isinstance(request.data, dict) else {}
@@ -176,8 +180,9 @@ class AnnotationImport(CuratorAPIView):
     parser_classes = [JSONParser, JSONLDParser, MultiPartParser, FormParser]
 
     def post(self, request):
-        partial = str(request.query_params.get("partial", request.data.get("partial", "") if hasattr(request.data, "get") else "")) in ("1", "true", "on")
-        upload = request.FILES.get("file") if hasattr(request, "FILES") else None
+        form = request.data if isinstance(request.data, QueryDict) else {}
+        partial = str(request.query_params.get("partial") or form.get("partial", "")) in ("1", "true", "on")
+        upload = request.FILES.get("file")
         if upload is not None:
             raw = upload.read(exchange.MAX_IMPORT_BYTES + 1)
         elif isinstance(request.data, (dict, list)) and request.content_type.startswith(("application/json", "application/ld+json")):

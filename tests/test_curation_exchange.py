@@ -275,3 +275,16 @@ def test_commands_export_import_and_export_records(tmp_path, curator, annotated_
     records = io.StringIO()
     call_command("export_records", stdout=records)
     assert len(json.loads(records.getvalue())["records"]) == Record.objects.count()
+
+
+def test_the_import_endpoint_takes_a_multipart_file_with_a_partial_flag(curator_api, seed_archive):
+    items = [{"type": "Annotation", "target": {"source": "/documents/great-purge/", "selector": {"type": "TextQuoteSelector", "exact": "Stalin"}}},
+             {"type": "Annotation", "target": "/documents/great-purge/"}]
+    upload = SimpleUploadedFile("a.jsonld", json.dumps(items).encode(), content_type="application/ld+json")
+    response = curator_api.post("/api/annotations/import/", {"file": upload, "partial": "1"}, format="multipart")
+    assert response.status_code == 201, response.content
+    report = response.json()
+    assert len(report["created"]) == 1 and report["errors"][0]["index"] == 1
+    assert "TextQuoteSelector" in report["errors"][0]["reason"]
+    no_file = curator_api.post("/api/annotations/import/", {"partial": "1"}, format="multipart")
+    assert no_file.status_code == 400 and "file" in no_file.json()["errors"]
