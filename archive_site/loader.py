@@ -181,8 +181,10 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     return specs
 
 
-def _upsert(model, lookup: dict, values: dict, report: LoadReport, kind: str, name: str) -> None:
-    obj = model.objects.filter(**lookup).first()
+def _upsert(model, existing: dict[str, Any], lookup: dict, values: dict, report: LoadReport, kind: str, name: str) -> None:
+    """Create, update or leave alone one row; ``existing`` maps the lookup value to the rows read
+    up front (one query for the whole load instead of one per entry)."""
+    obj = existing.get(name)
     if obj is None:
         model.objects.create(**lookup, **values)
         report.created[kind].append(name)
@@ -226,18 +228,21 @@ def load_archive(
 
     report = LoadReport()
     with transaction.atomic():
+        # Existing rows in one query each; a document's text stays unread unless its checksum
+        # says it changed (saving a changed document loads it then).
+        slugs = [spec["slug"] for spec in document_specs]
+        documents = Document.objects.only("id", "slug", "checksum", *DOCUMENT_FIELDS).in_bulk(slugs, field_name="slug")
         for spec in _progress(document_specs, "documents", show_progress):
             slug = spec.pop("slug")
-            if "text" in spec:
-                spec["checksum"] = text_checksum(spec["text"])
-            existing = Document.objects.filter(slug=slug).only("checksum").first()
-            if existing is not None and existing.checksum == spec["checksum"]:
+            existing = documents.get(slug)
+            if existing is not None and existing.checksum == text_checksum(spec["text"]):
                 spec.pop("text")  # unchanged text: compare metadata only, do not reload it
-            spec.pop("checksum")
-            _upsert(Document, {"slug": slug}, spec, report, "documents", slug)
+            _upsert(Document, documents, {"slug": slug}, spec, report, "documents", slug)
+        keys = [spec["key"] for spec in record_specs]
+        records = Record.objects.in_bulk(keys, field_name="key")
         for spec in _progress(record_specs, "records", show_progress):
             key = spec.pop("key")
-            _upsert(Record, {"key": key}, spec, report, "records", key)
+            _upsert(Record, records, {"key": key}, spec, report, "records", key)
     if log:
         log(report.summary())
     return report
