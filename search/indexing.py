@@ -47,9 +47,15 @@ def public_links(document_ids: Iterable[int] | None = None) -> dict[int, dict]:
     return links
 
 
+def _no_links() -> dict:
+    return {"records": {}, "entity_types": set()}
+
+
 def document_entry(document: Document, links: dict | None = None) -> IndexEntry:
+    """``links``: the document's entry of ``public_links()`` when the caller has read them for
+    many documents at once (an empty one for a document without links); else read here."""
     links = links if links is not None else public_links([document.pk]).get(document.pk)
-    links = links or {"records": {}, "entity_types": set()}
+    links = links or _no_links()
     names = " ".join(" ".join(n) for _, n in sorted(links["records"].items()))
     return _stamped(IndexEntry(
         type="document", pk=document.pk, stamp="", title=document.title, body=document.text,
@@ -100,7 +106,8 @@ def all_entries(entry_type: str) -> Iterator[IndexEntry]:
     if entry_type == "document":
         links = public_links()
         for document in Document.objects.order_by("pk").iterator(chunk_size=200):
-            yield document_entry(document, links.get(document.pk))
+            # ``get`` with a default: None would make document_entry query the links again.
+            yield document_entry(document, links.get(document.pk) or _no_links())
     elif entry_type == "record":
         for record in Record.objects.order_by("pk").iterator(chunk_size=500):
             yield record_entry(record)
