@@ -84,6 +84,7 @@ class ReviewQueue(CuratorAPIView):
 
     PAGE_SIZE = 100
 
+    @extend_schema(operation_id="annotations_review_queue")
     def get(self, request):
         qs = curation.review_queue(request.query_params)
         raw_page = request.query_params.get("page", "0")
@@ -94,6 +95,7 @@ class ReviewQueue(CuratorAPIView):
         items = [queue_item(a, base) for a in qs[page * self.PAGE_SIZE : (page + 1) * self.PAGE_SIZE]]
         return Response({"total": qs.count(), "page": page, "page_size": self.PAGE_SIZE, "items": items})
 
+    @extend_schema(operation_id="annotations_review_bulk")
     def post(self, request):
         data = request.data if isinstance(request.data, dict) else {}
         reviewed = curation.bulk_review(

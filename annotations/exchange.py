@@ -198,6 +198,8 @@ def read_annotations(raw) -> list:
             data = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise ExchangeError(f"The file is not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno}).") from None
+        except RecursionError:
+            raise ExchangeError("The file's JSON is nested too deeply.") from None
     items = _items(data)
     if len(items) > MAX_IMPORT_ANNOTATIONS:
         raise ExchangeError(f"The file holds {len(items)} annotations; at most {MAX_IMPORT_ANNOTATIONS} at a time.")

@@ -235,6 +235,8 @@ def test_import_page_uploads_a_file_and_shows_the_report(client, curator, seed_a
     assert response.status_code == 200 and "1 created, 0 skipped, 1 invalid of 2" in response.content.decode()
     garbage = client.post("/curate/exchange/", {"file": SimpleUploadedFile("x.json", b"\xff\xfe")})
     assert garbage.status_code == 400 and "not UTF-8" in garbage.content.decode()
+    nested = client.post("/curate/exchange/", {"file": SimpleUploadedFile("x.json", b"[" * 100_000 + b"]" * 100_000)})
+    assert nested.status_code == 400 and "nested too deeply" in nested.content.decode()
 
 
 def test_non_curators_cannot_export_or_import(user, seed_archive):
