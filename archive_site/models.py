@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
+from django.db.models.signals import post_save, pre_delete
+from django.dispatch import receiver
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -59,18 +61,43 @@ class Document(models.Model):
         return reverse("document-detail", kwargs={"slug": self.slug})
 
 
+TAIL_CHARS = 200  # name tails are stored up to this length (longer prefixes scan search_names)
+
+
+def normalise_prefix(prefix: str) -> str:
+    """What autocomplete matches: lower case, single spaces."""
+    return " ".join(prefix.lower().split())
+
+
+def name_tails(names) -> set[str]:
+    """Each lower-cased name from each of its word starts on (the start, and after every space):
+    "Georgy Pyatakov" -> {"georgy pyatakov", "pyatakov"}, cut at TAIL_CHARS."""
+    tails = set()
+    for name in names:
+        name = name.lower()
+        tails.add(name[:TAIL_CHARS])
+        at = name.find(" ")
+        while at != -1:
+            tails.add(name[at + 1 : at + 1 + TAIL_CHARS])
+            at = name.find(" ", at + 1)
+    tails.discard("")
+    return tails
+
+
 class RecordQuerySet(models.QuerySet):
     def matching(self, prefix: str) -> RecordQuerySet:
         """Records whose label, or one of whose aliases, has a word starting with ``prefix``
-        (case-insensitive), for autocomplete. Matching on ``search_names`` keeps it one indexed
-        LIKE per word start instead of scanning JSON."""
-        prefix = " ".join(prefix.lower().split())
+        (case-insensitive), for autocomplete: an index range scan of ``RecordNameTail`` (every
+        name from each word start on), not a scan of every record's names."""
+        prefix = normalise_prefix(prefix)
         if not prefix:
             return self.none()
-        return self.filter(
-            Q(search_names__startswith=prefix) | Q(search_names__contains="|" + prefix)
-            | Q(search_names__contains=" " + prefix)
-        )
+        if len(prefix) > TAIL_CHARS:  # longer than the stored tails: scan the names
+            return self.filter(
+                Q(search_names__startswith=prefix) | Q(search_names__contains="|" + prefix)
+                | Q(search_names__contains=" " + prefix)
+            )
+        return self.filter(pk__in=RecordNameTail.objects.starting_with(prefix).values("record_id"))
 
 
 class Record(models.Model):
@@ -110,6 +137,9 @@ class Record(models.Model):
     def all_names(self) -> list[str]:
         return [self.label, *[a for a in self.aliases if a]]
 
+    def name_tails(self) -> set[str]:
+        return name_tails(self.all_names())
+
     def save(self, *args, **kwargs) -> None:
         self.aliases = list(dict.fromkeys(a.strip() for a in self.aliases if a and a.strip() and a.strip() != self.label))
         self.search_names = "|".join(name.lower() for name in self.all_names())
@@ -117,3 +147,62 @@ class Record(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("record-detail", kwargs={"pk": self.pk})
+
+
+class RecordNameTailQuerySet(models.QuerySet):
+    def starting_with(self, prefix: str) -> RecordNameTailQuerySet:
+        """Tails that start with ``prefix`` (already lower-cased), through the index on ``tail``:
+        on PostgreSQL a LIKE 'prefix%' (the index uses varchar_pattern_ops, so the locale's
+        collation does not matter); elsewhere the range [prefix, next string after all its
+        extensions), which compares code points as SQLite's BINARY collation does."""
+        if connection.vendor == "postgresql" or ord(prefix[-1]) == 0x10FFFF:
+            return self.filter(tail__startswith=prefix)
+        return self.filter(tail__gte=prefix, tail__lt=prefix[:-1] + chr(ord(prefix[-1]) + 1))
+
+
+class RecordNameTail(models.Model):
+    """Derived from a record (``name_tails`` of its label and aliases, with copies of its label,
+    kind and whether it is live, i.e. not merged), kept in step by the receivers below; only for
+    autocomplete (``Record.objects.matching``, ``selectors.record_list``). The migration's
+    index covers (tail, live, kind, label, record), so a prefix is answered, counted and
+    ordered by label from the index alone; the records of one page are then read by id."""
+
+    # No index of its own: the unique (record, tail) constraint's index starts with it.
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="name_tail_rows", db_index=False)
+    tail = models.CharField(max_length=TAIL_CHARS)
+    label = models.CharField(max_length=300)
+    kind = models.CharField(max_length=20)
+    live = models.BooleanField(default=True)
+
+    objects = RecordNameTailQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["record", "tail"], name="record_name_tail_unique")]
+
+    def __str__(self) -> str:
+        return self.tail
+
+    @classmethod
+    def rows_for(cls, record: Record) -> list[RecordNameTail]:
+        live = record.merged_into_id is None
+        return [cls(record_id=record.pk, tail=t, label=record.label, kind=record.kind, live=live)
+                for t in sorted(record.name_tails())]
+
+
+@receiver(post_save, sender=Record, dispatch_uid="archive-record-name-tails")
+def sync_name_tails(sender, instance: Record, created: bool, raw: bool = False, **kwargs) -> None:
+    """Bring the record's tail rows in line with it (also after raw saves: restores)."""
+    wanted = RecordNameTail.rows_for(instance)
+    if not created:
+        have = set(RecordNameTail.objects.filter(record=instance).values_list("tail", "label", "kind", "live"))
+        if have == {(r.tail, r.label, r.kind, r.live) for r in wanted}:
+            return
+        RecordNameTail.objects.filter(record=instance).delete()
+    RecordNameTail.objects.bulk_create(wanted)
+
+
+@receiver(pre_delete, sender=Record, dispatch_uid="archive-record-name-tails-unmerge")
+def unmerge_name_tails(sender, instance: Record, **kwargs) -> None:
+    """Records merged into one being deleted become live again (``merged_into`` is SET_NULL, an
+    UPDATE that sends no signal), and so do their tails."""
+    RecordNameTail.objects.filter(record__merged_into=instance).update(live=True)

@@ -102,10 +102,8 @@ def cmd_records(n: str) -> dict:
             batch.append(record)
         Record.objects.bulk_create(batch, batch_size=2000)
         tail_model = getattr(sys.modules["archive_site.models"], "RecordNameTail", None)
-        if tail_model is not None:  # derived lookup rows, as Record.save() writes them
-            tail_model.objects.bulk_create(
-                (tail_model(record=r, tail=t) for r in batch for t in r.name_tails()), batch_size=5000
-            )
+        if tail_model is not None:  # the derived autocomplete rows, as saving a record writes them
+            tail_model.objects.bulk_create((row for r in batch for row in tail_model.rows_for(r)), batch_size=5000)
     return {"records": Record.objects.count(), "seconds": time.perf_counter() - t0}
 
 
