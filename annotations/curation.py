@@ -230,3 +230,4 @@ def dashboard_stats(limit: int = 10) -> DashboardStats:
         orphaned=annotations.filter(anchor_state=Annotation.AnchorState.ORPHANED).count(),
         total=sum(counts.values()),
     )
+

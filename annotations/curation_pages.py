@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from archive_site import document_services
 from archive_site.models import Document, Record
 
-from . import curation, exchange, history, services
+from . import curation, curation_edits, exchange, history, selectors, services
 from .anchoring import AnchorError
 from .models import Annotation, EntityType
 from .permissions import can_curate
@@ -104,14 +104,51 @@ def _review_post(request):
     try:
         if None in ids:
             raise InputError({"ids": "ids must be annotation ids."})
-        reviewed = curation.bulk_review(
-            user=request.user, annotation_ids=ids, status=action, reason=request.POST.get("reason", ""),
-        )
-    except InputError as error:
-        messages.error(request, " ".join(error.errors.values()))
+        if action == "edit":
+            done = curation_edits.bulk_edit(
+                user=request.user, annotation_ids=ids, entity_type=request.POST.get("entity_type", ""),
+                add_tag=request.POST.get("add_tag", ""),
+            )
+            outcome = "edited"
+        else:
+            done = curation.bulk_review(
+                user=request.user, annotation_ids=ids, status=action, reason=request.POST.get("reason", ""),
+            )
+            outcome = f"marked {action}"
+    except (InputError, AnchorError) as error:
+        messages.error(request, " ".join(error.errors.values()) if isinstance(error, InputError) else str(error))
     else:
-        messages.success(request, f"{len(reviewed)} annotation{'s' if len(reviewed) != 1 else ''} marked {action}.")
+        messages.success(request, f"{len(done)} annotation{'s' if len(done) != 1 else ''} {outcome}.")
     return _back(request, reverse("curate-review"))
+
+
+@curator_required
+@require_http_methods(["GET", "POST"])
+def annotation_edit(request, pk: int):
+    annotation = get_object_or_404(selectors.annotation_queryset(), pk=pk)
+    values = {
+        "comment": annotation.comment, "tags": ", ".join(t.name for t in annotation.tags.all()),
+        "entity_type": annotation.entity_type.key if annotation.entity_type_id else "",
+        "records": ", ".join(str(r.pk) for r in annotation.records.all()), "visibility": annotation.visibility_label,
+    }
+    status = 200
+    if request.method == "POST":
+        values = {name: request.POST.get(name, "") for name in values}
+        try:
+            curation_edits.edit_annotation(user=request.user, annotation=annotation, **values)
+        except InputError as error:
+            messages.error(request, " ".join(error.errors.values()))
+            status = 400
+        except AnchorError as error:
+            messages.error(request, f"{error} Re-attach it first (Orphans).")
+            status = 400
+        else:
+            messages.success(request, f"Annotation {annotation.pk} saved.")
+            return _back(request, reverse("curate-annotation-edit", kwargs={"pk": annotation.pk}))
+    return render(request, "curation/annotation_edit.html", {
+        "annotation": annotation, "values": values, "entity_types": EntityType.objects.all(), "section": "review",
+        "next": request.GET.get("next") or request.POST.get("next", ""),
+    }, status=status)
 
 
 # --- records --------------------------------------------------------------------------------

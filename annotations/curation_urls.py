@@ -17,6 +17,7 @@ urlpatterns = [
     path("curate/records/merge/", pages.record_merge, name="curate-record-merge"),
     path("curate/records/<int:pk>/", pages.record_edit, name="curate-record-edit"),
     path("curate/annotations/<int:pk>/record/", pages.record_link, name="curate-record-link"),
+    path("curate/annotations/<int:pk>/edit/", pages.annotation_edit, name="curate-annotation-edit"),
     path("curate/documents/", pages.documents, name="curate-documents"),
     path("curate/documents/new/", pages.document_new, name="curate-document-new"),
     path("curate/documents/<slug:slug>/", pages.document_edit, name="curate-document-edit"),

@@ -32,7 +32,7 @@ def _pages(o) -> list[str]:
         "/curate/", "/curate/review/", "/curate/records/", f"/curate/records/{o['record'].pk}/", "/curate/documents/",
         "/curate/documents/new/", "/curate/documents/doc/", "/curate/orphans/", "/curate/exchange/",
         f"/curate/history/annotation/{o['annotation'].pk}/", f"/curate/history/record/{o['record'].pk}/",
-        f"/curate/history/document/{o['document'].pk}/", "/curate/deleted/",
+        f"/curate/history/document/{o['document'].pk}/", "/curate/deleted/", f"/curate/annotations/{o['annotation'].pk}/edit/",
     ]
 
 
@@ -41,6 +41,7 @@ def _posts(o) -> list[str]:
         "/curate/review/", "/curate/records/merge/", f"/curate/records/{o['record'].pk}/",
         f"/curate/annotations/{o['annotation'].pk}/record/", "/curate/documents/new/", "/curate/documents/doc/",
         f"/curate/orphans/{o['annotation'].pk}/", "/curate/exchange/", "/curate/deleted/1/restore/",
+        f"/curate/annotations/{o['annotation'].pk}/edit/",
     ]
 
 

@@ -218,3 +218,48 @@ def test_non_curators_cannot_review(user_api, client, user):
     assert client.post("/curate/review/", {"ids": [str(annotation.pk)], "action": "approved"}).status_code == 403
     annotation.refresh_from_db()
     assert annotation.status == "pending"
+
+
+def test_a_curator_edits_an_annotation_from_the_queue(client, curator):
+    record = RecordFactory(label="Genrikh Yagoda")
+    annotation = AnnotationFactory(comment="old", visibility="private")
+    annotation.tags.create(name="draft")
+    client.force_login(curator)
+    form = client.get(f"/curate/annotations/{annotation.pk}/edit/").content.decode()
+    assert 'value="draft"' in form and ">old</textarea>" in form
+    response = client.post(f"/curate/annotations/{annotation.pk}/edit/", {
+        "comment": "new <note>", "tags": "trial, NKVD ,trial", "entity_type": "person",
+        "records": str(record.pk), "visibility": "public", "next": "/curate/review/",
+    })
+    assert response.status_code == 302 and response["Location"] == "/curate/review/"
+    annotation.refresh_from_db()
+    assert (annotation.comment, annotation.entity_type.key, annotation.visibility) == ("new <note>", "person", "public")
+    assert sorted(t.name for t in annotation.tags.all()) == ["NKVD", "trial"]
+    assert list(annotation.records.all()) == [record] and annotation.motivation == "identifying"
+    assert annotation.status == "pending"  # editing is not reviewing
+    row = annotation.history.order_by("-history_id").first()
+    assert row.history_user == curator and row.history_type == "~"
+    for bad in ({"records": "987654"}, {"records": "x"}, {"entity_type": "alien"}, {"visibility": "group:nope"}):
+        response = client.post(f"/curate/annotations/{annotation.pk}/edit/", {
+            "comment": "c", "tags": "", "entity_type": "", "records": "", "visibility": "public", **bad,
+        })
+        assert response.status_code == 400
+    annotation.refresh_from_db()
+    assert annotation.comment == "new <note>"
+
+
+def test_bulk_edit_sets_the_entity_type_and_adds_a_tag_to_every_selected_annotation(client, curator):
+    chosen = [AnnotationFactory(), AnnotationFactory(entity_type=EntityType.objects.get(key="place"))]
+    other = AnnotationFactory()
+    client.force_login(curator)
+    response = client.post("/curate/review/", {
+        "ids": [str(a.pk) for a in chosen], "action": "edit", "entity_type": "person", "add_tag": "Moscow trials",
+    }, follow=True)
+    assert "2 annotations edited." in response.content.decode()
+    for annotation in chosen:
+        annotation.refresh_from_db()
+        assert annotation.entity_type.key == "person" and [t.name for t in annotation.tags.all()] == ["Moscow trials"]
+    other.refresh_from_db()
+    assert other.entity_type is None and not other.tags.exists()
+    response = client.post("/curate/review/", {"ids": [str(chosen[0].pk)], "action": "edit"}, follow=True)
+    assert "Choose an entity type to set or a tag to add." in response.content.decode()
