@@ -9,6 +9,7 @@ authenticator names the Token scheme for requests that presented a token, and on
 
 from __future__ import annotations
 
+from drf_spectacular import authentication as _spectacular
 from rest_framework import authentication
 
 
@@ -18,3 +19,9 @@ class SessionAuthentication(authentication.SessionAuthentication):
         if scheme and scheme[0].lower() == b"token":
             return 'Token realm="api"'
         return None
+
+
+class SessionScheme(_spectacular.SessionScheme):
+    """The OpenAPI description of the session authenticator above (cookie auth, as DRF's)."""
+
+    target_class = "archive_site.authentication.SessionAuthentication"
