@@ -28,8 +28,37 @@ MAX_REASON_CHARS = 2000
 PERSON_TYPE = "person"
 
 
+MAX_ID = 2**63 - 1  # ids are BigAutoField: larger numbers name nothing (and the database refuses them)
+
+
+def parse_id(value) -> int | None:
+    """An id from a form, query string or JSON value (an int or a string of digits), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not value.isdigit() or len(value) > 19:
+            return None
+        value = int(value)
+    if not isinstance(value, int) or not 0 < value <= MAX_ID:
+        return None
+    return value
+
+
 class QueueFilterError(ValueError):
     """A review-queue filter has a value that cannot be used (the message says which)."""
+
+
+def has_nul(value) -> bool:
+    """Whether a string anywhere in ``value`` (nested lists and dicts too) holds a NUL character,
+    which PostgreSQL refuses to store or compare: such input is rejected as a 400 before any query."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    return False
 
 
 # --- what counts as the archive's published knowledge ---------------------------------------
@@ -61,6 +90,8 @@ def review_queue(params) -> QuerySet[Annotation]:
     ``document`` (slug), ``creator`` (username), ``entity_type`` (key, or ``none``), ``record`` (id),
     ``older_than`` / ``newer_than`` (days since creation)."""
     value = params.get
+    if any(has_nul(value(name) or "") for name in QUEUE_FILTERS):
+        raise QueueFilterError("Filters must not contain NUL characters.")
     qs = selectors.annotation_queryset().select_related("reviewed_by")
     status = (value("status") or Annotation.Status.PENDING).strip()
     if status != "all":
@@ -75,10 +106,10 @@ def review_queue(params) -> QuerySet[Annotation]:
         key = value("entity_type").strip()
         qs = qs.filter(entity_type__isnull=True) if key == "none" else qs.filter(entity_type__key=key)
     if value("record"):
-        raw = value("record").strip()
-        if not raw.isdigit():
+        record_id = parse_id(value("record"))
+        if record_id is None:
             raise QueueFilterError("record must be a record id.")
-        qs = qs.filter(records__pk=int(raw)).distinct()
+        qs = qs.filter(records__pk=record_id).distinct()
     now = timezone.now()
     older, newer = _days(params, "older_than"), _days(params, "newer_than")
     if older is not None:
@@ -95,6 +126,8 @@ def check_review(status, reason) -> tuple[str, str]:
         raise InputError({"status": "Use approved, rejected or pending."})
     reason = reason if isinstance(reason, str) else ""
     reason = reason.strip()
+    if has_nul(reason):
+        raise InputError({"reason": "must not contain NUL characters."})
     if len(reason) > MAX_REASON_CHARS:
         raise InputError({"reason": f"At most {MAX_REASON_CHARS} characters."})
     if status == Annotation.Status.REJECTED and not reason:
@@ -112,9 +145,10 @@ def bulk_review(*, user, annotation_ids: list[int], status: str, reason: str = "
         raise InputError({"ids": "Choose at least one annotation."})
     if len(annotation_ids) > MAX_BULK:
         raise InputError({"ids": f"At most {MAX_BULK} annotations at a time."})
-    if not all((isinstance(i, int) and not isinstance(i, bool)) or (isinstance(i, str) and i.isdigit()) for i in annotation_ids):
-        raise InputError({"ids": "ids must be annotation ids (integers)."})
-    ids = sorted({int(i) for i in annotation_ids})
+    parsed = [parse_id(i) for i in annotation_ids]
+    if None in parsed:
+        raise InputError({"ids": "ids must be annotation ids (positive integers)."})
+    ids = sorted(set(parsed))
     found = {a.pk: a for a in Annotation.objects.select_for_update().filter(pk__in=ids)}
     missing = [i for i in ids if i not in found]
     if missing:

@@ -10,7 +10,7 @@ from django.db import transaction
 from archive_site.models import Record
 
 from . import permissions, selectors, services
-from .curation import MAX_BULK
+from .curation import MAX_BULK, has_nul, parse_id
 from .models import Annotation, AnnotationGroup, EntityType
 from .schemas import MAX_COMMENT_CHARS, MAX_TAG_CHARS, MAX_TAGS, AnnotationInput, InputError
 
@@ -44,10 +44,10 @@ def _tags(raw: str) -> list[str]:
 
 
 def _records(raw: str) -> list[Record]:
-    parts = [p.strip() for p in raw.replace(",", " ").split()]
-    if not all(p.isdigit() for p in parts):
+    parsed = [parse_id(p) for p in raw.replace(",", " ").split()]
+    if None in parsed:
         raise InputError({"records": "Give record ids separated by commas."})
-    ids = list(dict.fromkeys(int(p) for p in parts))
+    ids = list(dict.fromkeys(parsed))
     found = {r.pk: r for r in Record.objects.filter(pk__in=ids)}
     missing = [i for i in ids if i not in found]
     if missing:
@@ -73,6 +73,8 @@ def edit_annotation(*, user, annotation: Annotation, comment: str | None = None,
     the usual history row and index task follow."""
     if not permissions.can_review(user):
         raise PermissionDenied("Only curators may edit annotations here.")
+    if has_nul([comment, tags, entity_type, records, visibility]):
+        raise InputError({"comment": "The fields must not contain NUL characters."})
     data = input_from(annotation)
     if comment is not None:
         if len(comment) > MAX_COMMENT_CHARS:
@@ -95,12 +97,15 @@ def bulk_edit(*, user, annotation_ids: list[int], entity_type: str = "", add_tag
     one transaction (all or none)."""
     if not permissions.can_review(user):
         raise PermissionDenied("Only curators may edit annotations here.")
+    if has_nul([entity_type, add_tag]):
+        raise InputError({"add_tag": "must not contain NUL characters."})
     if not entity_type and not add_tag.strip():
         raise InputError({"entity_type": "Choose an entity type to set or a tag to add."})
     new_type = None if entity_type in ("", "none") else _entity_type(entity_type)
     tag = _tags(add_tag)[:1] if add_tag.strip() else []
-    ids = sorted({int(i) for i in annotation_ids if isinstance(i, int) and not isinstance(i, bool)})
-    if not ids or len(ids) != len(annotation_ids) or len(ids) > MAX_BULK:
+    parsed = [parse_id(i) for i in annotation_ids]
+    ids = sorted(set(parsed)) if None not in parsed else []
+    if not ids or len(ids) > MAX_BULK:
         raise InputError({"ids": f"Choose 1 to {MAX_BULK} annotations."})
     found = {a.pk: a for a in selectors.annotation_queryset().filter(pk__in=ids)}
     missing = [i for i in ids if i not in found]

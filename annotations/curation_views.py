@@ -88,7 +88,7 @@ class ReviewQueue(CuratorAPIView):
     def get(self, request):
         qs = curation.review_queue(request.query_params)
         raw_page = request.query_params.get("page", "0")
-        if not raw_page.isdigit():
+        if not raw_page.isdigit() or len(raw_page) > 6:
             raise InputError({"page": "page must be a number (from 0)."})
         page = int(raw_page)
         base = w3c.base_of(request)
@@ -112,10 +112,8 @@ class RecordMerge(CuratorAPIView):
     def post(self, request, pk):
         record = get_object_or_404(Record, pk=pk)
         data = request.data if isinstance(request.data, dict) else {}
-        into = data.get("into")
-        if isinstance(into, str) and into.isdigit():
-            into = int(into)
-        if not isinstance(into, int) or isinstance(into, bool):
+        into = curation.parse_id(data.get("into"))
+        if into is None:
             raise InputError({"into": "The id of the surviving record is required."})
         survivor = Record.objects.filter(pk=into).first()
         if survivor is None:
@@ -136,7 +134,7 @@ def _export_document(request) -> Document | None:
     slug = request.query_params.get("document")
     if not slug:
         return None
-    document = Document.objects.filter(slug=slug).first()
+    document = Document.objects.filter(slug=slug).first() if slug.isascii() and "\x00" not in slug else None
     if document is None:
         raise Http404(f"No document {slug!r}.")
     return document

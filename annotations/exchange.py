@@ -29,7 +29,7 @@ from django.db.models import Count, QuerySet
 from archive_site.models import Document, Record
 
 from . import anchoring, permissions, selectors, services, w3c
-from .curation import published_q
+from .curation import has_nul, published_q
 from .models import Annotation
 from .schemas import InputError, parse_annotation, resolve_url
 
@@ -288,6 +288,8 @@ def prepare(item) -> tuple[dict | None, str]:
     is skipped). Raises ``InputError`` / ``AnchorError`` for an invalid annotation."""
     if not isinstance(item, dict):
         raise InputError({"annotation": "must be a JSON object."})
+    if has_nul(item):
+        raise InputError({"annotation": "contains NUL characters."})
     targets = item.get("target")
     targets = targets if isinstance(targets, list) else [targets]
     if len(targets) != 1 or targets[0] is None:

@@ -17,6 +17,7 @@ from django.db import transaction
 from archive_site.models import Record
 
 from . import permissions, records, services
+from .curation import has_nul
 from .models import Annotation
 
 
@@ -110,6 +111,8 @@ def update_record(*, user, record: Record, label: str | None = None, kind: str |
     """Edit a record's names, kind, description and (partial ISO) dates; ``ValidationError`` names
     the fields that are wrong and nothing is saved."""
     _check(user)
+    if has_nul([label, kind, aliases, description, start_date, end_date]):
+        raise ValidationError("The fields must not contain NUL characters.")
     record = Record.objects.select_for_update().get(pk=record.pk)
     if record.merged_into_id:
         raise ValidationError(f"Record {record.pk} is merged into record {record.merged_into_id}: edit that one.")
@@ -136,6 +139,8 @@ def record_for_annotation(*, user, annotation: Annotation, label: str = "", kind
     """Link an annotation to ``record``, or to a new record made from its passage (``label``
     defaults to the quote; ``kind`` to the annotation's entity type when that is a record kind)."""
     _check(user)
+    if has_nul([label, kind]):
+        raise ValidationError("The label must not contain NUL characters.")
     if record is None:
         if not kind and annotation.entity_type_id and annotation.entity_type.key in Record.Kind.values:
             kind = annotation.entity_type.key

@@ -45,6 +45,8 @@ def _metadata(values: dict) -> dict:
             value = values[name]
             if not isinstance(value, str):
                 raise ValidationError({name: "Must be text."})
+            if "\x00" in value:
+                raise ValidationError({name: "Must not contain NUL characters."})
             out[name] = " ".join(value.split())
     return out
 
@@ -64,7 +66,7 @@ def create_document(*, user, slug: str = "", text: str, **metadata) -> Document:
     defaults to the title's)."""
     values = _metadata(metadata)
     slug = (slug or "").strip() or slugify(values.get("title", ""))[:120].strip("-")
-    if not slug or slugify(slug) != slug:
+    if not slug or "\x00" in slug or slugify(slug) != slug:
         raise ValidationError({"slug": "Use lower-case letters, digits and hyphens."})
     if Document.objects.filter(slug=slug).exists():
         raise ValidationError({"slug": f"A document with the slug {slug!r} exists already."})

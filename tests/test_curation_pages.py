@@ -158,3 +158,44 @@ def test_admin_merge_action_merges_into_the_lowest_id(client, curator):
     assert response.status_code == 200
     duplicate.refresh_from_db()
     assert duplicate.merged_into_id == survivor.pk and survivor.annotations.count() == 1
+
+
+HUGE = "9" * 30
+
+
+def test_hostile_input_to_curation_pages_and_endpoints_is_a_4xx_never_a_500(client, curator):
+    client.raise_request_exception = False
+    api = APIClient()
+    api.force_authenticate(curator)
+    api.raise_request_exception = False
+    record, annotation = RecordFactory(), AnnotationFactory()
+    answers = {
+        "queue record": api.get("/api/annotations/review/", {"record": HUGE}),
+        "queue page": api.get("/api/annotations/review/", {"page": HUGE}),
+        "queue nul": api.get("/api/annotations/review/", {"creator": "a\x00b"}),
+        "bulk huge": api.post("/api/annotations/review/", {"ids": [int(HUGE)], "status": "approved"}, format="json"),
+        "bulk nul": api.post("/api/annotations/review/", {"ids": [annotation.pk], "status": "rejected", "reason": "\x00"}, format="json"),
+        "merge huge": api.post(f"/api/records/{record.pk}/merge/", {"into": int(HUGE)}, format="json"),
+        "merge path": api.post(f"/api/records/{HUGE}/merge/", {"into": record.pk}, format="json"),
+        "export nul": api.get("/api/annotations/export/", {"document": "a\x00b"}),
+        "import nul": api.post("/api/annotations/import/", [{"type": "Annotation", "target": "/documents/x\x00/"}], format="json"),
+        "import scalar": api.post("/api/annotations/import/", 5, format="json"),
+    }
+    client.force_login(curator)
+    answers.update({
+        "page merge": client.post("/curate/records/merge/", {"record": HUGE, "into": HUGE}),
+        "page link": client.post(f"/curate/annotations/{annotation.pk}/record/", {"record": HUGE}),
+        "page new record nul": client.post(f"/curate/annotations/{annotation.pk}/record/", {"label": "a\x00"}),
+        "page edit": client.post(f"/curate/annotations/{annotation.pk}/edit/", {"records": HUGE, "comment": "\x00"}),
+        "page record nul": client.post(f"/curate/records/{record.pk}/", {"label": "x\x00", "kind": "person"}),
+        "page orphan": client.post(f"/curate/orphans/{annotation.pk}/", {"start": HUGE, "end": HUGE}),
+        "page review": client.post("/curate/review/", {"ids": [HUGE], "action": "approved"}),
+        "page queue": client.get("/curate/review/", {"record": HUGE, "document": "\x00"}),
+        "page document nul": client.post("/curate/documents/new/", {"title": "t\x00", "text": "x"}),
+        "page history": client.get(f"/curate/history/annotation/{HUGE}/"),
+    })
+    server_errors = {name: r.status_code for name, r in answers.items() if r.status_code >= 500}
+    assert server_errors == {}
+    assert answers["bulk huge"].status_code == 400 and answers["queue nul"].status_code == 400
+    assert answers["page document nul"].status_code == 400 and answers["page record nul"].status_code == 400
+    assert Annotation.objects.get(pk=annotation.pk).status == "pending"
