@@ -37,7 +37,7 @@ def parse_id(value) -> int | None:
         return None
     if isinstance(value, str):
         value = value.strip()
-        if not value.isdigit() or len(value) > 19:
+        if not (value.isascii() and value.isdigit()) or len(value) > 19:
             return None
         value = int(value)
     if not isinstance(value, int) or not 0 < value <= MAX_ID:
@@ -80,7 +80,7 @@ def _days(params, name: str) -> int | None:
     raw = (params.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or int(raw) > 100_000:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6 or int(raw) > 100_000:
         raise QueueFilterError(f"{name} must be a number of days.")
     return int(raw)
 

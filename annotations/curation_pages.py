@@ -58,7 +58,7 @@ def _errors(error: Exception) -> str:
 def _int(value) -> int | None:
     """A non-negative whole number from a form field (ids, offsets), else None."""
     value = (value or "").strip() if isinstance(value, str) else ""
-    return int(value) if value.isdigit() and len(value) <= 18 else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
 def _back(request, default: str):

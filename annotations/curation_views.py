@@ -88,7 +88,7 @@ class ReviewQueue(CuratorAPIView):
     def get(self, request):
         qs = curation.review_queue(request.query_params)
         raw_page = request.query_params.get("page", "0")
-        if not raw_page.isdigit() or len(raw_page) > 6:
+        if not (raw_page.isascii() and raw_page.isdigit()) or len(raw_page) > 6:
             raise InputError({"page": "page must be a number (from 0)."})
         page = int(raw_page)
         base = w3c.base_of(request)

@@ -15,8 +15,14 @@ class FilterError(ValueError):
 
 
 def annotation_queryset() -> QuerySet[Annotation]:
-    return Annotation.objects.select_related("creator", "document", "entity_type", "group").prefetch_related(
-        "tags", "records"
+    """Annotations with their creator, document, entity type, group, tags and records loaded; the
+    document without its text (the JSON-LD needs its URL and slug; a whole text per annotation
+    shown made lists and create responses several times slower). Code that needs the text reads
+    it on access (one query)."""
+    return (
+        Annotation.objects.select_related("creator", "document", "entity_type", "group")
+        .defer("document__text")
+        .prefetch_related("tags", "records")
     )
 
 
