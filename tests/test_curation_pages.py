@@ -87,12 +87,19 @@ def test_unknown_history_objects_are_404(client, curator):
     assert client.get("/curate/history/user/1/").status_code == 404
 
 
-def test_the_nav_links_to_curation_only_for_curators(client, user, curator):
-    assert 'href="/curate/"' not in client.get("/").content.decode()
-    client.force_login(user)
-    assert 'href="/curate/"' not in client.get("/").content.decode()
+def test_the_nav_and_the_record_and_document_pages_link_to_curation_only_for_curators(client, user, curator, objects):
+    record_page, document_page = f"/records/{objects['record'].pk}/", "/documents/doc/"
+    edit_record, edit_document = f"/curate/records/{objects['record'].pk}/", "/curate/documents/doc/"
+    for who in (None, user):
+        if who:
+            client.force_login(who)
+        assert 'href="/curate/"' not in client.get("/").content.decode()
+        assert edit_record not in client.get(record_page).content.decode()
+        assert edit_document not in client.get(document_page).content.decode()
     client.force_login(curator)
     assert 'href="/curate/"' in client.get("/").content.decode()
+    assert edit_record in client.get(record_page).content.decode()
+    assert edit_document in client.get(document_page).content.decode()
 
 
 def test_dashboard_counts_by_status_annotator_and_type_and_shows_pending_work_and_top_records(client, curator):
