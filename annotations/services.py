@@ -12,6 +12,13 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
+from simple_history.signals import (
+    post_create_historical_m2m_records,
+    post_create_historical_record,
+    pre_create_historical_m2m_records,
+    pre_create_historical_record,
+)
 
 from archive_site.models import Document
 
@@ -35,13 +42,53 @@ class ReanchorReport:
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _record_history(annotation: Annotation, history_type: str, user, reason: str | None = None) -> None:
+def _record_history(annotation: Annotation, history_type: str, user, reason: str | None = None,
+                    m2m_rows: dict[str, list] | None = None) -> None:
+    """One history row for this logical change. ``m2m_rows``: the annotation's tag and record
+    rows (through-table rows) when the caller has just written them, so that the snapshot is
+    taken from them instead of being read back from the database."""
     annotation._history_user = user if (user is not None and user.is_authenticated) else None
     if reason:
         annotation._change_reason = reason
-    ANNOTATION_HISTORY.create_historical_record(annotation, history_type)
+    if m2m_rows is None:
+        ANNOTATION_HISTORY.create_historical_record(annotation, history_type)
+    else:
+        _create_historical_record(annotation, history_type, m2m_rows)
     for attr in ("_change_reason",):
         annotation.__dict__.pop(attr, None)
+
+
+def _create_historical_record(annotation: Annotation, history_type: str, m2m_rows: dict[str, list]) -> None:
+    """``ANNOTATION_HISTORY.create_historical_record`` (django-simple-history 3.x: the same row,
+    the same m2m snapshot rows, the same signals), except that the m2m snapshot is made from
+    ``m2m_rows`` rather than from one SELECT per m2m field inside the write transaction."""
+    history = ANNOTATION_HISTORY
+    manager = getattr(annotation, history.manager_name)
+    history_date = getattr(annotation, "_history_date", timezone.now())
+    history_user = history.get_history_user(annotation)
+    reason = history.get_change_reason_for_object(annotation, history_type, None)
+    attrs = {field.attname: getattr(annotation, field.attname) for field in history.fields_included(annotation)}
+    if getattr(manager.model, "history_relation", None) is not None:
+        attrs["history_relation"] = annotation
+    row = manager.model(history_date=history_date, history_type=history_type, history_user=history_user,
+                        history_change_reason=reason, **attrs)
+    pre_create_historical_record.send(sender=manager.model, instance=annotation, history_date=history_date,
+                                      history_user=history_user, history_change_reason=reason,
+                                      history_instance=row, using=None)
+    row.save()
+    for field in row._history_m2m_fields:
+        m2m_model = history.m2m_models[field]
+        names = [f.name for f in getattr(annotation, field.name).through._meta.fields]
+        insert = [m2m_model(history=row, **{name: getattr(through, name) for name in names})
+                  for through in m2m_rows[field.name]]
+        pre_create_historical_m2m_records.send(sender=m2m_model, rows=insert, history_instance=row,
+                                               instance=annotation, field=field)
+        created = m2m_model.objects.bulk_create(insert) if insert else []
+        post_create_historical_m2m_records.send(sender=m2m_model, created_rows=created, history_instance=row,
+                                                instance=annotation, field=field)
+    post_create_historical_record.send(sender=manager.model, instance=annotation, history_instance=row,
+                                       history_date=history_date, history_user=history_user,
+                                       history_change_reason=reason, using=None)
 
 
 def _save_quietly(annotation: Annotation) -> None:
@@ -64,6 +111,36 @@ def _set_relations(annotation: Annotation, data: AnnotationInput) -> None:
         annotation.records.set(data.records)
     finally:
         del annotation.skip_history_when_saving
+
+
+def _existing_tags(names: list[str]) -> dict[str, Tag]:
+    """The tags that already exist for ``names`` (case-insensitive), read before the write
+    transaction; the rest are looked up again and created inside it (``_add_relations``)."""
+    found = {}
+    for name in names:
+        tag = Tag.objects.filter(name__iexact=name).first()
+        if tag is not None:
+            found[name] = tag
+    return found
+
+
+def _add_relations(annotation: Annotation, data: AnnotationInput, tags: dict[str, Tag]) -> dict[str, list]:
+    """Tags and records of a new annotation, one INSERT per relation (a new annotation has none
+    to compare with, so ``set()``'s reads are not needed and no m2m signal is due: history is
+    written by the service). Returns the through rows written, for the history snapshot."""
+    unique_tags: dict[int, Tag] = {}
+    for name in data.tags:
+        tag = tags.get(name) or Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
+        unique_tags.setdefault(tag.pk, tag)
+    unique_records = {record.pk: record for record in data.records}
+    tag_through, record_through = Annotation.tags.through, Annotation.records.through
+    rows = {"tags": [tag_through(annotation=annotation, tag=tag) for tag in unique_tags.values()],
+            "records": [record_through(annotation=annotation, record=record) for record in unique_records.values()]}
+    if rows["tags"]:
+        rows["tags"] = tag_through.objects.bulk_create(rows["tags"])
+    if rows["records"]:
+        rows["records"] = record_through.objects.bulk_create(rows["records"])
+    return rows
 
 
 def _changed(annotation: Annotation, *, deleted: bool = False) -> None:
@@ -127,8 +204,10 @@ def _apply_fields(annotation: Annotation, data: AnnotationInput, user) -> None:
 # --- annotations ---------------------------------------------------------------------------
 
 
-@transaction.atomic
 def create_annotation(*, user, data: AnnotationInput) -> Annotation:
+    """Checks, anchoring and lookups first; then one short write transaction (on SQLite it holds
+    the database's only write lock from BEGIN IMMEDIATE to COMMIT, so nothing that only reads is
+    done inside it): the annotation, its tags and records, its history row and its index task."""
     if not permissions.can_create(user):
         raise PermissionDenied("Sign in to annotate.")
     _check_group(user, data)
@@ -143,10 +222,12 @@ def create_annotation(*, user, data: AnnotationInput) -> Annotation:
     curator = permissions.is_curator(user)
     annotation.status = Annotation.Status.APPROVED if curator else Annotation.Status.PENDING
     _apply_fields(annotation, data, user)
-    _save_quietly(annotation)
-    _set_relations(annotation, data)
-    _record_history(annotation, "+", user)
-    _changed(annotation)
+    tags = _existing_tags(data.tags)
+    with transaction.atomic():
+        _save_quietly(annotation)
+        rows = _add_relations(annotation, data, tags)
+        _record_history(annotation, "+", user, m2m_rows=rows)
+        _changed(annotation)
     return annotation
 
 

@@ -1,0 +1,82 @@
+"""Creating an annotation: the write transaction holds only the writes (checks and lookups come
+before it), tags and records are linked once each, and the history row is the one
+django-simple-history itself would write."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from annotations import services
+from annotations.models import ANNOTATION_HISTORY, Annotation, Tag
+from annotations.schemas import AnnotationInput
+from tests.factories import DocumentFactory, RecordFactory
+
+pytestmark = pytest.mark.django_db
+
+TEXT = "Zinoviev and Kamenev were tried in August 1936 🙂, then shot."
+
+
+def _input(document, **kw) -> AnnotationInput:
+    return AnnotationInput(document=document, start=0, end=8, quote="Zinoviev", visibility="public", **kw)
+
+
+def _writes_inside_transaction(queries) -> list[str]:
+    """The statements between the service's savepoint (its transaction, inside the test's) and its release."""
+    sqls = [q["sql"] for q in queries]
+    start = next(i for i, s in enumerate(sqls) if s.startswith("SAVEPOINT"))
+    end = next(i for i, s in enumerate(sqls) if s.startswith("RELEASE SAVEPOINT"))
+    return sqls[start + 1 : end]
+
+
+def test_tags_and_records_are_linked_once_each_whatever_the_spelling(user):
+    document = DocumentFactory(text=TEXT)
+    zinoviev = RecordFactory(label="Grigory Zinoviev")
+    Tag.objects.create(name="Trial")
+    annotation = services.create_annotation(
+        user=user, data=_input(document, comment="c", tags=["trial", "TRIAL", "new tag", "New Tag"], records=[zinoviev, zinoviev]),
+    )
+    assert sorted(annotation.tags.values_list("name", flat=True)) == ["Trial", "new tag"]
+    assert list(annotation.records.all()) == [zinoviev]
+    assert Tag.objects.count() == 2
+
+
+def test_the_write_transaction_only_writes_when_the_tags_exist(user):
+    document = DocumentFactory(text=TEXT)
+    record = RecordFactory(label="Lev Kamenev")
+    Tag.objects.create(name="trial")
+    with CaptureQueriesContext(connection) as ctx:
+        services.create_annotation(user=user, data=_input(document, tags=["trial"], records=[record]))
+    inside = _writes_inside_transaction(ctx.captured_queries)
+    assert inside and all(sql.startswith("INSERT") for sql in inside), inside
+
+
+def test_the_history_row_of_a_creation_is_the_one_simple_history_writes(user):
+    document = DocumentFactory(text=TEXT)
+    records = [RecordFactory(label="Lev Kamenev"), RecordFactory(label="Grigory Zinoviev")]
+    annotation = services.create_annotation(user=user, data=_input(document, comment="c", tags=["a", "b"], records=records))
+    ours = annotation.history.get()
+    assert ours.history_type == "+" and ours.history_user == user
+    annotation._history_user = user
+    ANNOTATION_HISTORY.create_historical_record(annotation, "~")  # the library's own, for comparison
+    theirs = annotation.history.order_by("-history_id").first()
+    skip = {"history_id", "history_date", "history_type", "history_change_reason"}
+    fields = [f.attname for f in type(ours)._meta.concrete_fields if f.attname not in skip]
+    assert {f: getattr(ours, f) for f in fields} == {f: getattr(theirs, f) for f in fields}
+    for m2m in ("tags", "records"):
+        rows = lambda h: sorted(getattr(h, m2m).values_list(*[f.attname for f in getattr(h, m2m).model._meta.concrete_fields
+                                                              if f.attname not in ("m2m_history_id", "history_id")]))  # noqa: E731
+        assert rows(ours) == rows(theirs) and rows(ours)
+
+
+def test_a_creation_restored_from_history_keeps_its_tags_and_records(user, curator):
+    document = DocumentFactory(text=TEXT)
+    record = RecordFactory(label="Lev Kamenev")
+    annotation = services.create_annotation(user=user, data=_input(document, tags=["x"], records=[record]))
+    history_id = annotation.history.get().history_id
+    services.delete_annotation(user=user, annotation=annotation)
+    restored = services.restore_annotation(user=curator, history_id=history_id)
+    assert list(restored.tags.values_list("name", flat=True)) == ["x"]
+    assert list(restored.records.all()) == [record]
+    assert Annotation.objects.filter(pk=restored.pk).exists()
