@@ -335,6 +335,7 @@ def exchange_page(request):
             try:
                 report = exchange.import_annotations(
                     user=request.user, raw=upload.read(exchange.MAX_IMPORT_BYTES + 1), partial=bool(request.POST.get("partial")),
+                    visibility=request.POST.get("visibility") or None,
                 )
             except exchange.ExchangeError as error:
                 messages.error(request, str(error))

@@ -170,9 +170,12 @@ class AnnotationExport(CuratorAPIView):
         return response
 
 
-@extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT, parameters=[OpenApiParameter("partial", bool)])
+@extend_schema(
+    request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT,
+    parameters=[OpenApiParameter("partial", bool), OpenApiParameter("visibility", str)],
+)
 class AnnotationImport(CuratorAPIView):
-    """``POST /api/annotations/import/[?partial=1]``: W3C JSON-LD annotations (a collection, a page,
+    """``POST /api/annotations/import/[?partial=1][&visibility=public]``: W3C JSON-LD annotations (a collection, a page,
     a list or one annotation) as the body, or as the ``file`` of a multipart form. Answers the
     report (created, skipped, errors with reasons): 201 when stored, 400 when the file was rejected
     (by default any invalid annotation rejects the whole file and nothing is stored)."""
@@ -189,7 +192,8 @@ class AnnotationImport(CuratorAPIView):
             raw = request.data
         else:
             raise InputError({"file": "Send the annotations as a JSON body or as the file of a form."})
-        report = exchange.import_annotations(user=request.user, raw=raw, partial=partial)
+        visibility = request.query_params.get("visibility") or form.get("visibility")
+        report = exchange.import_annotations(user=request.user, raw=raw, partial=partial, visibility=visibility)
         code = http.HTTP_201_CREATED if report.stored else http.HTTP_400_BAD_REQUEST
         if report.stored and not report.created:
             code = http.HTTP_200_OK

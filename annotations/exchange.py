@@ -30,7 +30,7 @@ from archive_site.models import Document, Record
 
 from . import anchoring, permissions, selectors, services, w3c
 from .curation import has_nul, published_q
-from .models import Annotation
+from .models import Annotation, AnnotationGroup
 from .schemas import InputError, parse_annotation, resolve_url
 
 SCOPES = ("public", "all")
@@ -283,7 +283,7 @@ def _int_or_none(value) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def prepare(item) -> tuple[dict | None, str]:
+def prepare(item, *, visibility: str | None = None) -> tuple[dict | None, str]:
     """(payload for ``parse_annotation`` with a checked TextPositionSelector, "") or (None, why it
     is skipped). Raises ``InputError`` / ``AnchorError`` for an invalid annotation."""
     if not isinstance(item, dict):
@@ -325,6 +325,8 @@ def prepare(item) -> tuple[dict | None, str]:
     else:
         raise InputError({"target.selector": "A TextQuoteSelector (or TextPositionSelector) is needed."})
     payload = {k: v for k, v in item.items() if k not in ("id", "@context", "target", "created", "modified", "creator")}
+    if visibility and "visibility" not in payload:
+        payload["visibility"] = visibility
     payload["target"] = {
         "source": document.get_absolute_url(),
         "selector": [
@@ -367,18 +369,31 @@ class _Rollback(Exception):
     pass
 
 
-def import_annotations(*, user, raw, partial: bool = False) -> ImportReport:
-    """Import W3C JSON-LD annotations (curators). Returns the report; ``ExchangeError`` when the
-    file as a whole cannot be read."""
+def check_visibility(value: str | None) -> str | None:
+    """The default visibility for imported annotations that name none (else ``private``)."""
+    if not value:
+        return None
+    if value in (Annotation.Visibility.PRIVATE, Annotation.Visibility.PUBLIC):
+        return value
+    if value.startswith("group:") and not has_nul(value) and AnnotationGroup.objects.filter(name=value[6:]).exists():
+        return value
+    raise ExchangeError(f"Unknown visibility {value[:100]!r}: use private, public or group:<name>.")
+
+
+def import_annotations(*, user, raw, partial: bool = False, visibility: str | None = None) -> ImportReport:
+    """Import W3C JSON-LD annotations (curators). ``visibility``: for annotations that do not say
+    (other tools' exports rarely do); else they are private to the importing curator. Returns the
+    report; ``ExchangeError`` when the file as a whole cannot be read."""
     if not permissions.can_review(user):
         raise PermissionDenied("Only curators may import annotations.")
+    visibility = check_visibility(visibility)
     items = read_annotations(raw)
     report = ImportReport(total=len(items))
     prepared = []
     for index, item in enumerate(items):
         ref = item.get("id") if isinstance(item, dict) else None
         try:
-            payload, skip = prepare(item)
+            payload, skip = prepare(item, visibility=visibility)
             if payload is None:
                 report.skipped.append({"index": index, "id": ref, "reason": skip})
                 continue

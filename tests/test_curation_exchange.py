@@ -193,10 +193,14 @@ def test_hypothesis_and_recogito_style_annotations_are_reanchored_by_quote(curat
                  {"type": "TextualBody", "purpose": "classifying", "value": "Person"}],
         "target": {"source": document.slug, "selector": [{"type": "TextQuoteSelector", "exact": "Stalin"}]},
     }
-    response = curator_api.post("/api/annotations/import/", [hypothesis, recogito], format="json")
+    recogito["visibility"] = "private"
+    bad = curator_api.post("/api/annotations/import/?visibility=secret", [hypothesis], format="json")
+    assert bad.status_code == 400 and "Unknown visibility" in bad.json()["detail"]
+    response = curator_api.post("/api/annotations/import/?visibility=public", [hypothesis, recogito], format="json")
     assert response.status_code == 201, response.content
     first, second = (Annotation.objects.get(pk=c["annotation"]) for c in response.json()["created"])
     assert (first.target_start, first.target_end, first.comment) == (start, end, "Third mention")
+    assert (first.visibility, second.visibility) == ("public", "private")  # the file's own visibility wins
     assert [t.name for t in first.tags.all()] == ["hypothesis"]
     assert second.entity_type.key == "person" and list(second.records.all()) == [stalin]
     assert second.target_quote == "Stalin"

@@ -1,4 +1,5 @@
-"""``manage.py import_annotations FILE --as USERNAME [--partial]``: import W3C JSON-LD annotations
+"""``manage.py import_annotations FILE --as USERNAME [--partial] [--visibility public]``: import W3C
+JSON-LD annotations
 (our exports, Hypothesis, Recogito, ...) as the given curator. By default a file with any invalid
 annotation is rejected whole (nothing stored) and the reasons are printed; ``--partial`` imports
 the valid ones and reports the rest. Exit status 1 when the file was rejected."""
@@ -21,8 +22,11 @@ class Command(BaseCommand):
         parser.add_argument("--as", dest="username", required=True, help="The curator the annotations are created by.")
         parser.add_argument("--partial", action="store_true", help="Import the valid annotations, report the others.")
         parser.add_argument("--json", dest="as_json", action="store_true", help="Print the report as JSON.")
+        parser.add_argument(
+            "--visibility", help="private, public or group:<name>, for annotations whose file does not say (default private)."
+        )
 
-    def handle(self, *args, path, username, partial, as_json=False, **options):
+    def handle(self, *args, path, username, partial, as_json=False, visibility=None, **options):
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"No user {username!r}.")
@@ -33,7 +37,7 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"{path}: {exc.strerror}") from None
         try:
-            report = exchange.import_annotations(user=user, raw=raw, partial=partial)
+            report = exchange.import_annotations(user=user, raw=raw, partial=partial, visibility=visibility)
         except exchange.ExchangeError as exc:
             raise CommandError(f"{path}: {exc}") from None
         if as_json:
