@@ -202,6 +202,9 @@ TASKS = {
 
 SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "whoosh")
 SEARCH_INDEX_DIR = Path(os.environ.get("SEARCH_INDEX_DIR") or DATA_DIR / "index")
+# An index task still RUNNING after this many seconds was interrupted (its worker was killed) and is
+# put back in the queue (search.tasks.requeue_interrupted).
+SEARCH_TASK_STALE_AFTER = int(os.environ.get("SEARCH_TASK_STALE_AFTER", "300"))
 
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)

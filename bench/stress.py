@@ -185,6 +185,15 @@ def query(data_dir: Path, sql: str, params: tuple = ()) -> list[tuple]:
         conn.close()
 
 
+def query_write(data_dir: Path, sql: str, params: tuple = ()) -> None:
+    conn = sqlite3.connect(sqlite_path(data_dir), timeout=30)
+    try:
+        with conn:
+            conn.execute(sql, params)
+    finally:
+        conn.close()
+
+
 def pending_tasks(data_dir: Path) -> int:
     return query(data_dir, "SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status IN ('READY', 'RUNNING')")[0][0]
 
@@ -270,6 +279,8 @@ class Writer(threading.Thread):
                 self.conn.close()
                 self.conn = None
                 self.log.errors.append(f"{method} {path}: {exc!r}")
+                if isinstance(exc, ConnectionRefusedError):
+                    return 0, b""  # no server: nothing was sent, nothing can have been applied
                 return None
             self.log.latencies.append(time.monotonic() - started)
             self.log.statuses[response.status] += 1

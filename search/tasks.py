@@ -9,6 +9,7 @@ Every other error is logged with its traceback and re-raised, so the task is mar
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 from django.db import connection, transaction
@@ -86,6 +87,8 @@ def update_index(model_label: str, pk: int, document_id: int | None = None, atte
     """Re-index (or remove) one object; for an annotation, also its document (whose facets
     include approved public annotations' records and entity types)."""
     try:
+        if not isinstance(update_index.get_backend(), ImmediateBackend):
+            _sweep_interrupted()
         entry_type = indexing.entry_type_of(model_label)
         _sync(entry_type, pk)
         if entry_type == "annotation" and document_id is not None:
@@ -104,6 +107,50 @@ def update_index(model_label: str, pk: int, document_id: int | None = None, atte
     except Exception:
         logger.exception("search: indexing %s %s failed", model_label, pk)
         raise
+
+
+# --- recovery after a crash ----------------------------------------------------------------------
+#
+# A worker killed in the middle of a task (SIGKILL, power loss) leaves the task's row RUNNING for
+# ever; the database backend never looks at it again. Index tasks are idempotent (they read the
+# current state), so putting such a row back to READY is always safe: at worst a task runs twice.
+
+
+def requeue_interrupted(*, started_before=None) -> int:
+    """Put index tasks left RUNNING by a dead worker back in the queue; returns how many.
+
+    A task counts as interrupted when it started before ``started_before`` (default: now minus
+    ``SEARCH_TASK_STALE_AFTER`` seconds, far longer than any index task runs: its writer gives up
+    after ``SEARCH_WRITER_TIMEOUT``)."""
+    from django.conf import settings
+
+    if isinstance(update_index.get_backend(), ImmediateBackend):
+        return 0
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    if started_before is None:
+        started_before = timezone.now() - timedelta(seconds=getattr(settings, "SEARCH_TASK_STALE_AFTER", 300))
+    stuck = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING, queue_name="index",
+                                        started_at__lt=started_before)
+    if not stuck.exists():  # no write (no SQLite write lock) in the common case
+        return 0
+    count = stuck.update(status=TaskResultStatus.READY)
+    if count:
+        logger.warning("search: %d interrupted index task(s) put back in the queue", count)
+    return count
+
+
+_last_sweep = 0.0
+
+
+def _sweep_interrupted() -> None:
+    """Called by each index task a worker runs; looks at most once a minute per process."""
+    global _last_sweep
+    now = time.monotonic()
+    if now - _last_sweep >= 60:
+        _last_sweep = now
+        requeue_interrupted()
 
 
 def enqueue_update(model_label: str, pk: int, document_id: int | None = None) -> None:
