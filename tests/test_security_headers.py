@@ -43,3 +43,36 @@ def test_repeated_failed_sign_ins_are_throttled(client, user):
     cache.clear()
     response = client.post("/accounts/login/", {"username": "alice", "password": "correct horse battery staple"})
     assert response.status_code == 302
+
+
+def _assert_headers(response, path):
+    csp = response.get("Content-Security-Policy", "")
+    script_src = next((part for part in csp.split(";") if part.strip().startswith("script-src")), "")
+    assert script_src and "unsafe-inline" not in script_src and "unsafe-eval" not in script_src, (path, csp)
+    assert "frame-ancestors 'none'" in csp, path
+    assert response.get("X-Content-Type-Options") == "nosniff", path
+    assert response.get("Referrer-Policy") == "same-origin", path
+
+
+def test_every_route_sends_security_headers_whatever_the_answer(client, curator):
+    """Every URL pattern (and 404s, refusals and the size limit's 413) for a visitor and a curator."""
+    from tests.factories import AnnotationFactory, DocumentFactory, RecordFactory
+    from tests.test_access_control import _concrete, _patterns
+
+    document = DocumentFactory(slug="doc")
+    annotation = AnnotationFactory(document=document, creator=curator, visibility="public")
+    record = RecordFactory()
+    curator.is_staff = curator.is_superuser = True
+    curator.save()
+    samples = {"pk": str(annotation.pk), "int": str(record.pk), "slug": "doc", "name": "readers", "history_id": "1",
+               "str": "doc", "path": "archive_site/document/", "object_id": str(document.pk)}
+    paths = {p for p in (_concrete(route, samples) for route, _ in _patterns()) if p}
+    paths |= {"/no-such-page/", "/documents/missing/", "/api/annotations/999999/", "/search/?q=%22"}
+    assert len(paths) > 30
+    signed_in = type(client)()
+    signed_in.force_login(curator)
+    for who in (client, signed_in):
+        for path in sorted(paths):
+            _assert_headers(who.get(path), path)
+    with override_settings(MAX_REQUEST_BYTES=10):
+        _assert_headers(client.post("/api/annotations/", data="x" * 100, content_type="application/json"), "413")
