@@ -31,7 +31,7 @@ from archive_site.models import Document, Record
 from . import anchoring, permissions, selectors, services, w3c
 from .curation import has_nul, published_q
 from .models import Annotation, AnnotationGroup
-from .schemas import InputError, parse_annotation, resolve_url
+from .schemas import MAX_QUOTE_CHARS, InputError, parse_annotation, resolve_url
 
 SCOPES = ("public", "all")
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
@@ -301,13 +301,15 @@ def prepare(item, *, visibility: str | None = None) -> tuple[dict | None, str]:
         return None, "a reply (it targets an annotation): replies are not imported"
     document = _document_for(source)
     if document is None:
-        raise InputError({"target": f"No document matches {source!r} (by URL, source or slug)."})
+        raise InputError({"target": f"No document matches {str(source)[:200]!r} (by URL, source or slug)."})
     position, quote = _selectors(target) if isinstance(target, dict) else (None, None)
     text = document.text
     if quote is not None:
         exact = quote.get("exact")
         if not isinstance(exact, str) or not exact:
             raise InputError({"target.selector.exact": "The TextQuoteSelector needs a non-empty exact."})
+        if len(exact) > MAX_QUOTE_CHARS:
+            raise InputError({"target.selector.exact": f"is longer than {MAX_QUOTE_CHARS} characters."})
         hint = _int_or_none((position or {}).get("start"))
         prefix, suffix = quote.get("prefix", ""), quote.get("suffix", "")
         found = anchoring.locate(
