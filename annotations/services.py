@@ -273,18 +273,24 @@ def _with_replies(annotation: Annotation) -> list[Annotation]:
     return found
 
 
+def _thread_marker(annotation_id: int) -> str:
+    return f"deleted with its thread (annotation {annotation_id})"
+
+
 @transaction.atomic
 def delete_annotation(*, user, annotation: Annotation) -> None:
-    """Delete (with its replies). History keeps every version, so a curator can restore it."""
+    """Delete (with its replies). History keeps every version, so a curator can restore it; the
+    replies' deletion rows name the annotation whose deletion took them, so restoring it brings
+    exactly them back."""
     if not permissions.can_delete(user, annotation):
         raise PermissionDenied("Only the creator or a curator may delete this annotation.")
     doomed = _with_replies(annotation)
     ids = [a.pk for a in doomed]
-    for item in doomed:
+    for item in reversed(doomed):  # replies first (deepest last found), each with its own history row
         item._history_user = user
-    # Cascaded replies get their own "-" history rows from simple-history's post_delete.
-    annotation._history_user = user
-    annotation.delete()
+        if item is not annotation:
+            item._change_reason = _thread_marker(annotation.pk)
+        item.delete()
     for item, pk in zip(doomed, ids, strict=True):
         item.pk = item.id = pk  # receivers need the id of what was deleted
         _changed(item, deleted=True)
@@ -293,13 +299,33 @@ def delete_annotation(*, user, annotation: Annotation) -> None:
 @transaction.atomic
 def restore_annotation(*, user, history_id: int) -> Annotation:
     """Bring back an annotation (deleted or not) as it was in history row ``history_id``;
-    curators only. Record links to records deleted since are dropped."""
+    curators only. Restoring a deletion also restores the replies deleted with it. Record links
+    to records deleted since are dropped."""
     if not permissions.can_review(user):
         raise PermissionDenied("Only curators may restore annotations.")
-    historical_model = Annotation.history.model
-    row = historical_model.objects.filter(history_id=history_id).first()
+    row = Annotation.history.model.objects.filter(history_id=history_id).first()
     if row is None:
         raise Annotation.DoesNotExist(f"No history entry {history_id}.")
+    if not Document.objects.filter(pk=row.document_id).exists():
+        raise Annotation.DoesNotExist("The annotation's document no longer exists.")
+    if row.reply_to_id and not Annotation.objects.filter(pk=row.reply_to_id).exists():
+        raise Annotation.DoesNotExist("Restore the annotation this one replies to first.")
+    annotation = _restore_row(user, row)
+    if row.history_type == "-":
+        # This deletion's rows: after the parent's last version before it, up to the deletion itself.
+        since = annotation.history.filter(history_date__lt=row.history_date).exclude(history_type="-").first()
+        replies = Annotation.history.model.objects.filter(
+            history_type="-", history_change_reason=_thread_marker(row.id), history_date__lte=row.history_date,
+            history_date__gte=since.history_date if since else row.history_date,
+        ).order_by("-history_id")  # parents were deleted after their replies: restore them first
+        for reply_row in replies:
+            if not Annotation.objects.filter(pk=reply_row.id).exists():
+                _restore_row(user, reply_row)
+    return annotation
+
+
+def _restore_row(user, row) -> Annotation:
+    historical_model = Annotation.history.model
     if row.history_type == "-":  # deletion rows carry no m2m snapshot: take the version before
         snapshot = (
             historical_model.objects.filter(id=row.id, history_date__lte=row.history_date)
@@ -307,10 +333,6 @@ def restore_annotation(*, user, history_id: int) -> Annotation:
         ) or row
     else:
         snapshot = row
-    if not Document.objects.filter(pk=row.document_id).exists():
-        raise Annotation.DoesNotExist("The annotation's document no longer exists.")
-    if row.reply_to_id and not Annotation.objects.filter(pk=row.reply_to_id).exists():
-        raise Annotation.DoesNotExist("Restore the annotation this one replies to first.")
     existed = Annotation.objects.filter(pk=row.id).exists()
     annotation = row.instance
     from archive_site.models import Record
@@ -325,7 +347,7 @@ def restore_annotation(*, user, history_id: int) -> Annotation:
     finally:
         del annotation.skip_history_when_saving
     annotation.refresh_from_db()
-    _record_history(annotation, "~" if existed else "+", user, reason=f"restored from history entry {history_id}")
+    _record_history(annotation, "~" if existed else "+", user, reason=f"restored from history entry {row.history_id}")
     _changed(annotation)
     return annotation
 

@@ -82,3 +82,25 @@ def test_record_changes_are_kept_and_shown(setting):
     entries = setting["client"].get(f"/api/records/{record.pk}/history/").json()["history"]
     assert [e["type"] for e in entries] == ["changed", "created"]
     assert {"field": "description", "old": "", "new": "Old Bolshevik"} in entries[0]["changes"]
+
+
+def test_restoring_a_deleted_annotation_brings_back_the_replies_deleted_with_it(setting, other_user):
+    client, curator, url = setting["client"], setting["curator"], setting["url"]
+    parent = Annotation.objects.get(pk=int(url.rstrip("/").rsplit("/", 1)[1]))
+    reply = Annotation.objects.create(document=parent.document, reply_to=parent, creator=other_user,
+                                      comment="a reply", visibility="public", status="approved")
+    answer = Annotation.objects.create(document=parent.document, reply_to=reply, creator=parent.creator,
+                                       comment="an answer", visibility="public", status="approved")
+    unrelated = Annotation.objects.create(document=parent.document, reply_to=parent, creator=other_user,
+                                          comment="deleted on its own earlier", visibility="public")
+    curator.delete(f"/api/annotations/{unrelated.pk}/")
+    assert client.delete(url).status_code == 204
+    assert not Annotation.objects.filter(pk__in=[parent.pk, reply.pk, answer.pk]).exists()
+
+    deleted = {d["id"]: d for d in curator.get("/api/annotations/deleted/").json()["deleted"]}
+    assert curator.post(f"/api/annotations/history/{deleted[parent.pk]['history_id']}/restore/").status_code == 200
+
+    assert Annotation.objects.get(pk=reply.pk).reply_to_id == parent.pk
+    assert Annotation.objects.get(pk=answer.pk).comment == "an answer"
+    assert not Annotation.objects.filter(pk=unrelated.pk).exists(), "only what the deletion took comes back"
+    assert set(d["id"] for d in curator.get("/api/annotations/deleted/").json()["deleted"]) == {unrelated.pk}
