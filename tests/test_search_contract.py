@@ -108,6 +108,7 @@ def test_prefix_fuzzy_and_suggestion(seeded):
     # Corrections are shown as the texts write the word, not in the index's folded form ("trotski").
     assert run("Trostky").results.suggestion == "Trotsky"
     assert run("Bukarin trial").results.suggestion == "Bukharin trial"
+    assert run("Yezov").results.suggestion == "Yezhov"  # the nearest word, not a frequent farther one
 
 
 @pytest.mark.django_db

@@ -113,7 +113,9 @@ class WhooshBackend(SearchBackend):
             stemmed = analysis.stem(folded)
             if searcher.doc_frequency("body", stemmed) or searcher.doc_frequency("title", stemmed):
                 continue
-            found = corrector.suggest(folded, limit=1, maxdist=2)
+            # Nearest first: whoosh ranks every word within maxdist by frequency alone, so a
+            # frequent word two edits away would beat the one-edit correction (Yezov -> Sedov).
+            found = corrector.suggest(folded, limit=1, maxdist=1) or corrector.suggest(folded, limit=1, maxdist=2)
             if found and found[0] != folded:
                 out.append(text[cursor:start])
                 out.append(found[0])
