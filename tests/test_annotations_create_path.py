@@ -65,9 +65,14 @@ def test_the_history_row_of_a_creation_is_the_one_simple_history_writes(user):
     fields = [f.attname for f in type(ours)._meta.concrete_fields if f.attname not in skip]
     assert {f: getattr(ours, f) for f in fields} == {f: getattr(theirs, f) for f in fields}
     for m2m in ("tags", "records"):
-        rows = lambda h: sorted(getattr(h, m2m).values_list(*[f.attname for f in getattr(h, m2m).model._meta.concrete_fields
-                                                              if f.attname not in ("m2m_history_id", "history_id")]))  # noqa: E731
-        assert rows(ours) == rows(theirs) and rows(ours)
+        assert _snapshot(ours, m2m) == _snapshot(theirs, m2m) and _snapshot(ours, m2m)
+
+
+def _snapshot(history_row, m2m: str) -> list[tuple]:
+    """The history row's m2m snapshot, without the ids of the snapshot rows themselves."""
+    manager = getattr(history_row, m2m)
+    names = [f.attname for f in manager.model._meta.concrete_fields if f.attname not in ("m2m_history_id", "history_id")]
+    return sorted(manager.values_list(*names))
 
 
 def test_a_creation_restored_from_history_keeps_its_tags_and_records(user, curator):

@@ -4,7 +4,6 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-
 INDEX = "archive_site_record_name_tail_cover"
 
 
