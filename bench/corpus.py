@@ -152,8 +152,9 @@ def generate_text(rng: random.Random, sentences: list[str], names: list[str], si
     return "\n\n".join(parts), used
 
 
-def generated_corpus(dest: Path, n: int, *, seed: int = 1937, doc_chars: int = 3000) -> Corpus:
-    """Write ``n`` generated documents (about ``doc_chars`` characters each) to ``dest``.
+def generated_corpus(dest: Path, n: int, *, seed: int = 1937, doc_chars: int = 3000, name: str = "generated") -> Corpus:
+    """Write ``n`` generated documents (about ``doc_chars`` characters each) to ``dest``; the
+    corpus is called ``{name}-{n}``.
 
     The same (n, seed, doc_chars) always gives byte-identical files: each document has its own
     random stream seeded from (seed, index)."""
@@ -177,7 +178,7 @@ def generated_corpus(dest: Path, n: int, *, seed: int = 1937, doc_chars: int = 3
         )
         chars += len(text)
     _write(dest, f"Generated benchmark corpus: {n} documents, seed {seed}.", entries)
-    return Corpus(f"generated-{n}", dest, n, chars, FIXTURES / "records.json")
+    return Corpus(f"{name}-{n}", dest, n, chars, FIXTURES / "records.json")
 
 
 FIRST = ["Anna", "Boris", "Dmitri", "Elena", "Fyodor", "Galina", "Igor", "Irina", "Ivan", "Lev", "Maria",

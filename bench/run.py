@@ -1,16 +1,23 @@
 """Benchmarks: loading + indexing, search, annotations and autocomplete, beside plain Whoosh.
 
-    python bench/run.py            quick mode (< 5 minutes): seed archive, generated N=1,000,
-                                   a 200-article Wikipedia subset when ../shared/corpus/ has it
-    BENCH_FULL=1 python bench/run.py   adds the scaling runs: generated N=1,000 / 10,000 / 100,000
-                                   and the whole Wikipedia sample (about 35 minutes on 2 cores)
+    python bench/run.py            quick mode (5-10 minutes on 2 cores): seed archive, generated N=1,000,
+                                   a 500-article Wikipedia subset when ../shared/corpus/ has it
+    BENCH_FULL=1 python bench/run.py   adds the scaling run: the same search workload over
+                                   generated corpora of N=1,000 / 10,000 / 100,000 short
+                                   documents (~600 characters each; 30-40 minutes on 2 cores)
+    python bench/run.py --report FILE          print the table (and redraw the plot) of a run
+    python bench/run.py --merge OUT A.json B.json   one result from the phases of several runs
+                                   (e.g. the scaling run and a later quick run), each run's
+                                   start time and phases kept under "runs"
 
-Prints a table and writes ``bench/results/latest.json`` (plus ``scaling.png`` in full mode). Every
-run works in its own temporary data dir with its own servers, all stopped at the end. Other knobs:
-BENCH_CORPORA (comma list, e.g. ``seed,gen:1000,gen:10000,wiki:2000``), BENCH_WORKERS /
-BENCH_THREADS (gunicorn), BENCH_PHASES (comma list of corpora,annotations,autocomplete),
-BENCH_POSTGRES=0 (skip PostgreSQL), BENCH_PROFILE=1 (pyinstrument report of the search workload
-per corpus in bench/results/profile-*.txt), BENCH_KEEP=1 (keep the temp dir), BENCH_OUT (JSON path).
+Prints a table and writes ``bench/results/latest.json`` (plus ``scaling.png`` when there are
+scaling rows). Every run works in its own temporary data dir with its own servers, all stopped at
+the end. Other knobs: BENCH_CORPORA (comma list, e.g. ``seed,gen:1000,gen:10000,wiki:2000``),
+BENCH_SCALING (comma list of N, default 1000,10000,100000), BENCH_SCALING_CHARS (default 600),
+BENCH_WORKERS / BENCH_THREADS (gunicorn), BENCH_PHASES (comma list of
+corpora,annotations,autocomplete,scaling), BENCH_POSTGRES=0 (skip PostgreSQL), BENCH_PROFILE=1
+(pyinstrument report of the search workload per corpus in bench/results/profile-*.txt),
+BENCH_KEEP=1 (keep the temp dir), BENCH_OUT (JSON path).
 """
 
 from __future__ import annotations
@@ -37,7 +44,12 @@ RESULTS = REPO / "bench" / "results"
 FULL = os.environ.get("BENCH_FULL", "") not in ("", "0")
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/archive_bench")
 RECORD_SIZES = [10_000, 100_000]
-PHASES = set((os.environ.get("BENCH_PHASES") or "corpora,annotations,autocomplete").split(","))
+PHASES = set((os.environ.get("BENCH_PHASES") or
+              "corpora,annotations,autocomplete" + (",scaling" if FULL else "")).split(","))
+# The scaling corpora: short generated documents (~600 characters), so that N = 100,000 (about
+# 60 MB of text) loads, indexes and runs the workload in well under half an hour on 2 cores.
+SCALING = [int(n) for n in (os.environ.get("BENCH_SCALING") or "1000,10000,100000").split(",") if n.strip()]
+SCALING_CHARS = int(os.environ.get("BENCH_SCALING_CHARS") or 600)
 
 
 def log(msg: str) -> None:
@@ -57,9 +69,7 @@ def djangoside(env: dict, *args: str, timeout: float = 7200) -> dict:
 def corpus_plan() -> list[str]:
     if os.environ.get("BENCH_CORPORA"):
         return [c.strip() for c in os.environ["BENCH_CORPORA"].split(",") if c.strip()]
-    if FULL:
-        return ["seed", "wiki:all", "gen:1000", "gen:10000", "gen:100000"]
-    return ["seed", "gen:1000", "wiki:200"]
+    return ["seed", "gen:1000", "wiki:500"]
 
 
 def build_corpus(spec: str, work: Path) -> corpora.Corpus | None:
@@ -70,8 +80,10 @@ def build_corpus(spec: str, work: Path) -> corpora.Corpus | None:
         return corpora.wikipedia_corpus(work / f"wiki-{arg}", None if arg == "all" else int(arg))
     if kind == "gen":
         n = int(arg)
-        # Large generated corpora use smaller documents (~2 KB) so that the full run stays feasible.
-        return corpora.generated_corpus(work / f"gen-{n}", n, doc_chars=3000 if n <= 10_000 else 2000)
+        return corpora.generated_corpus(work / f"gen-{n}", n, doc_chars=3000)
+    if kind == "scale":
+        n = int(arg)
+        return corpora.generated_corpus(work / f"scale-{n}", n, doc_chars=SCALING_CHARS, name="scaling")
     raise SystemExit(f"unknown corpus {spec!r}")
 
 
@@ -227,35 +239,14 @@ def fmt(v, digits: int = 1) -> str:
 
 
 def table(result: dict) -> str:
-    lines = []
-    head = ("corpus", "docs", "MB", "index MB", "load+index doc/s", "Whoosh doc/s", "ratio",
-            "API med ms", "API p95", "direct med", "Whoosh med", "API/Whoosh", "4-client rps", "peak RSS MB")
-    lines.append("| " + " | ".join(head) + " |")
-    lines.append("|" + "---|" * len(head))
-    for r in result["corpora"]:
-        api, api4 = r.get("search_api", {}), r.get("search_api_4", {})
-        lines.append("| " + " | ".join([
-            r["corpus"], fmt(r["docs"]), fmt(r["mb"]), fmt(r["index"]["index_bytes"] / 1e6),
-            fmt(r["index"]["docs_per_s"]), fmt(r["whoosh_index"]["docs_per_s"]), fmt(r["index_ratio_vs_whoosh"], 2),
-            fmt(api.get("median_ms")), fmt(api.get("p95_ms")), fmt(r.get("search_direct", {}).get("median_ms")),
-            fmt(r["search_whoosh"]["median_ms"]), fmt(r.get("search_ratio_api_vs_whoosh"), 2),
-            fmt(api4.get("rps")), fmt(r.get("server_peak_rss_mb", {}).get("max_worker")),
-        ]) + " |")
+    lines = corpus_table(result.get("corpora", []))
+    if result.get("scaling"):
+        lines.append("")
+        lines.extend(scaling_table(result["scaling"]))
     ann = result.get("annotations", [])
     if ann:
         lines.append("")
-        lines.append("| annotations | clients | create rps | create med / p95 ms | read rps | read p95 | list rps | list p95 | errors |")
-        lines.append("|---|---|---|---|---|---|---|---|---|")
-        for a in ann:
-            if "note" in a:
-                lines.append(f"| {a['database']} | - | {a['note']} |||||||")
-                continue
-            for n in (1, 8):
-                c, rd, ls = a.get(f"create_{n}", {}), a.get(f"read_{n}", {}), a.get(f"list_{n}", {})
-                errors = sum(x.get("errors", 0) for x in (c, rd, ls))
-                lines.append(f"| {a['database']} | {n} | {fmt(c.get('rps'))} | {fmt(c.get('median_ms'))} / "
-                             f"{fmt(c.get('p95_ms'))} | {fmt(rd.get('rps'))} | {fmt(rd.get('p95_ms'))} | "
-                             f"{fmt(ls.get('rps'))} | {fmt(ls.get('p95_ms'))} | {errors} |")
+        lines.extend(annotation_table(ann))
     auto = result.get("autocomplete", {})
     if auto:
         lines.append("")
@@ -266,8 +257,58 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def scaling_table(rows: list[dict]) -> list[str]:
+    head = ("N", "MB", "load s", "rebuild s", "load+index s", "Whoosh index s", "index ratio", "index MB",
+            "API med ms", "API p95", "direct med", "Whoosh med", "Whoosh p95", "API/Whoosh", "4-client rps")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in sorted(rows, key=lambda r: r["docs"]):
+        api, api4, ix = r.get("search_api", {}), r.get("search_api_4", {}), r["index"]
+        lines.append("| " + " | ".join([
+            fmt(r["docs"]), fmt(r["mb"]), fmt(ix["load_s"]), fmt(ix["rebuild_s"]), fmt(ix["total_s"]),
+            fmt(r["whoosh_index"]["seconds"]), fmt(r["index_ratio_vs_whoosh"], 2), fmt(ix["index_bytes"] / 1e6),
+            fmt(api.get("median_ms")), fmt(api.get("p95_ms")), fmt(r.get("search_direct", {}).get("median_ms")),
+            fmt(r["search_whoosh"]["median_ms"]), fmt(r["search_whoosh"].get("p95_ms")),
+            fmt(r.get("search_ratio_api_vs_whoosh"), 2), fmt(api4.get("rps")),
+        ]) + " |")
+    return lines
+
+
+def corpus_table(rows: list[dict]) -> list[str]:
+    lines = []
+    head = ("corpus", "docs", "MB", "index MB", "load+index doc/s", "Whoosh doc/s", "ratio",
+            "API med ms", "API p95", "direct med", "Whoosh med", "API/Whoosh", "4-client rps", "peak RSS MB")
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("|" + "---|" * len(head))
+    for r in rows:
+        api, api4 = r.get("search_api", {}), r.get("search_api_4", {})
+        lines.append("| " + " | ".join([
+            r["corpus"], fmt(r["docs"]), fmt(r["mb"]), fmt(r["index"]["index_bytes"] / 1e6),
+            fmt(r["index"]["docs_per_s"]), fmt(r["whoosh_index"]["docs_per_s"]), fmt(r["index_ratio_vs_whoosh"], 2),
+            fmt(api.get("median_ms")), fmt(api.get("p95_ms")), fmt(r.get("search_direct", {}).get("median_ms")),
+            fmt(r["search_whoosh"]["median_ms"]), fmt(r.get("search_ratio_api_vs_whoosh"), 2),
+            fmt(api4.get("rps")), fmt(r.get("server_peak_rss_mb", {}).get("max_worker")),
+        ]) + " |")
+    return lines
+
+
+def annotation_table(ann: list[dict]) -> list[str]:
+    lines = ["| annotations | clients | create rps | create med / p95 ms | read rps | read p95 | list rps | list p95 | errors |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for a in ann:
+        if "note" in a:
+            lines.append(f"| {a['database']} | - | {a['note']} |||||||")
+            continue
+        for n in (1, 8):
+            c, rd, ls = a.get(f"create_{n}", {}), a.get(f"read_{n}", {}), a.get(f"list_{n}", {})
+            errors = sum(x.get("errors", 0) for x in (c, rd, ls))
+            lines.append(f"| {a['database']} | {n} | {fmt(c.get('rps'))} | {fmt(c.get('median_ms'))} / "
+                         f"{fmt(c.get('p95_ms'))} | {fmt(rd.get('rps'))} | {fmt(rd.get('p95_ms'))} | "
+                         f"{fmt(ls.get('rps'))} | {fmt(ls.get('p95_ms'))} | {errors} |")
+    return lines
+
+
 def plot(result: dict, path: Path) -> bool:
-    rows = sorted((r for r in result["corpora"] if r["corpus"].startswith("generated-")), key=lambda r: r["docs"])
+    rows = sorted(result.get("scaling") or [], key=lambda r: r["docs"])
     if len(rows) < 2:
         return False
     import matplotlib
@@ -281,11 +322,13 @@ def plot(result: dict, path: Path) -> bool:
         ys = [r.get(key, {}).get("median_ms") for r in rows]
         if all(y is not None for y in ys):
             ax1.plot(n, ys, marker="o", label=label)
-    ax1.set(xscale="log", yscale="log", xlabel="documents", ylabel="median search latency (ms)", title="Search (200-query mix)")
+    ax1.set(xscale="log", yscale="log", xlabel=f"documents (~{SCALING_CHARS} characters each)",
+            ylabel="median search latency (ms)", title="Search (200-query mix)")
     ax1.legend()
     ax2.plot(n, [r["index"]["total_s"] for r in rows], marker="o", label="load_archive + rebuild_index")
     ax2.plot(n, [r["whoosh_index"]["seconds"] for r in rows], marker="o", label="plain Whoosh writer")
-    ax2.set(xscale="log", yscale="log", xlabel="documents", ylabel="seconds", title="Loading + indexing")
+    ax2.set(xscale="log", yscale="log", xlabel=f"documents (~{SCALING_CHARS} characters each)", ylabel="seconds",
+            title="Loading + indexing")
     ax2.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -327,10 +370,10 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="archive-bench-"))
     result: dict = {
-        "mode": "full" if FULL else "quick",
+        "mode": "full" if FULL or "scaling" in PHASES else "quick",
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "query_mix": None, "corpora": [], "annotations": [], "autocomplete": {},
+        "query_mix": None, "corpora": [], "scaling": [], "annotations": [], "autocomplete": {},
     }
     queries = query_mix(200)
     queries_file = work / "queries.json"
@@ -346,6 +389,13 @@ def main() -> int:
             result["corpora"].append(bench_corpus(c, work, queries_file, queries))
             if c.path.is_relative_to(work):
                 shutil.rmtree(c.path, ignore_errors=True)
+        if "scaling" in PHASES:
+            result["scaling_doc_chars"] = SCALING_CHARS
+            for n in SCALING:
+                c = build_corpus(f"scale:{n}", work)
+                result["scaling"].append(bench_corpus(c, work, queries_file, queries))
+                shutil.rmtree(c.path, ignore_errors=True)
+                shutil.rmtree(work / f"data-{c.name}", ignore_errors=True)
         if "annotations" in PHASES:
             result["annotations"].append(annotation_phase(work, None, "sqlite"))
             if os.environ.get("BENCH_POSTGRES", "1") != "0" and postgres_url_available():
@@ -359,6 +409,7 @@ def main() -> int:
             result["autocomplete"] = autocomplete_phase(work)
     finally:
         result["elapsed_s"] = round(time.time() - started, 1)
+        result["phases"] = sorted(PHASES)
         result = {**headline(result), **result}
         RESULTS.mkdir(parents=True, exist_ok=True)
         out = Path(os.environ.get("BENCH_OUT") or RESULTS / "latest.json")
@@ -385,7 +436,37 @@ def report(path: Path) -> int:
     return 0
 
 
+def merge(out: Path, paths: list[Path]) -> int:
+    """One result from several runs: each phase taken from the last run that has it (scaling rows
+    are combined by N, a later run's row replacing an earlier one's); every run's mode, start,
+    duration and phases listed under "runs"."""
+    merged: dict = {"corpora": [], "scaling": [], "annotations": [], "autocomplete": {}, "runs": []}
+    scaling: dict[int, dict] = {}
+    for path in paths:
+        part = json.loads(path.read_text())
+        merged["runs"].append({k: part.get(k) for k in ("mode", "started", "elapsed_s", "phases")})
+        for row in part.get("scaling") or []:
+            scaling[row["docs"]] = {**row, "run_started": part.get("started")}
+        for key in ("corpora", "annotations", "autocomplete"):
+            if part.get(key):
+                merged[key] = part[key]
+        for key in ("machine", "query_mix", "scaling_doc_chars", "skipped"):
+            if part.get(key):
+                merged[key] = part[key]
+    merged["scaling"] = [scaling[n] for n in sorted(scaling)]
+    merged["mode"] = "+".join(r["mode"] for r in merged["runs"])
+    merged["started"] = merged["runs"][0]["started"]
+    merged = {**headline(merged), **merged}
+    out.write_text(json.dumps(merged, indent=2) + "\n")
+    print(table(merged))
+    if plot(merged, RESULTS / "scaling.png"):
+        log("wrote bench/results/scaling.png")
+    return 0
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--report":
         sys.exit(report(Path(sys.argv[2])))
+    if len(sys.argv) >= 4 and sys.argv[1] == "--merge":
+        sys.exit(merge(Path(sys.argv[2]), [Path(a) for a in sys.argv[3:]]))
     sys.exit(main())
