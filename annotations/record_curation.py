@@ -57,7 +57,7 @@ def merge_records(*, user, record: Record, into: Record) -> MergeReport:
         raise MergeError("A record cannot be merged into itself.")
     locked = {r.pk: r for r in Record.objects.select_for_update().filter(pk__in=[record.pk, into.pk])}
     if len(locked) != 2:
-        raise Record.DoesNotExist("No such record.")
+        raise MergeError("One of the two records no longer exists.")
     record, into = locked[record.pk], locked[into.pk]
     if into.merged_into_id:
         raise MergeError(
