@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/annotations/import/", views.AnnotationImport.as_view(), name="annotation-import"),
     path("api/records/export/", views.RecordExport.as_view(), name="record-export"),
     path("api/records/<int:pk>/merge/", views.RecordMerge.as_view(), name="record-merge"),
+    path("api/documents/<slug:slug>/history/", views.DocumentHistory.as_view(), name="document-history"),
     path("curate/", pages.dashboard, name="curate-dashboard"),
     path("curate/review/", pages.review_queue, name="curate-review"),
     path("curate/records/", pages.records, name="curate-records"),

@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from archive_site.models import Document, Record
 
-from . import curation, exchange, permissions, w3c
+from . import curation, exchange, history, permissions, w3c
 from .anchoring import AnchorError
 from .record_curation import MergeError, merge_records
 from .schemas import InputError
@@ -217,3 +217,14 @@ class RecordExport(CuratorAPIView):
         response["Content-Disposition"] = 'attachment; filename="records.json"'
         return response
 
+
+
+@extend_schema(responses=OpenApiTypes.OBJECT)
+class DocumentHistory(CuratorAPIView):
+    """``GET /api/documents/<slug>/history/``: every version of a document's metadata and text
+    checksum (who, when, what changed); the text itself is not kept in history."""
+
+    def get(self, request, slug):
+        document = get_object_or_404(Document, slug=slug)
+        rows = document.history.select_related("history_user").order_by("-history_date", "-history_id")
+        return Response({"slug": document.slug, "history": history.history_entries(rows)})

@@ -127,8 +127,16 @@ def test_orphans_page_reattaches_by_hand_only_where_the_quote_matches(signed_in)
     assert f'data-annotation-id="{orphan.pk}"' not in signed_in.get("/curate/orphans/").content.decode()
 
 
-def test_document_history_page_shows_who_changed_what(signed_in):
+def test_document_history_page_and_api_show_who_changed_what(signed_in, curator, user):
+    from rest_framework.test import APIClient
+
     document = DocumentFactory(text=TEXT)
-    signed_in.post(f"/curate/documents/{document.slug}/", {**_meta(title="Renamed"), "text": TEXT, "action": "save"})
+    signed_in.post(f"/curate/documents/{document.slug}/", {**_meta(title="Renamed"), "text": TEXT + " More.", "action": "save"})
     html = signed_in.get(f"/curate/history/document/{document.pk}/").content.decode()
-    assert "by carol" in html and "metadata edited" in html and "Renamed" in html
+    assert "by carol" in html and "text edited" in html and "Renamed" in html
+    api = APIClient()
+    api.force_authenticate(curator)
+    latest = api.get(f"/api/documents/{document.slug}/history/").json()["history"][0]
+    assert latest["user"] == "carol" and latest["reason"] == "text edited" and "title" in {c["field"] for c in latest["changes"]}
+    api.force_authenticate(user)
+    assert api.get(f"/api/documents/{document.slug}/history/").status_code == 403

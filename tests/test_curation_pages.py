@@ -47,7 +47,7 @@ def _posts(o) -> list[str]:
 
 API = [
     ("get", "/api/annotations/review/"), ("post", "/api/annotations/review/"), ("get", "/api/annotations/export/"),
-    ("post", "/api/annotations/import/"), ("get", "/api/records/export/"),
+    ("post", "/api/annotations/import/"), ("get", "/api/records/export/"), ("get", "/api/documents/doc/history/"),
 ]
 
 
