@@ -243,6 +243,7 @@ class ClientLog:
     acknowledged: dict[int, object] = field(default_factory=dict)  # id -> last acknowledged comment / DELETED
     uncertain: set[int] = field(default_factory=set)  # a write to it was sent but not answered
     lost_creates: int = 0  # creates that got no answer (they may or may not have happened)
+    edits_acknowledged: int = 0
 
 
 class Writer(threading.Thread):
@@ -254,6 +255,7 @@ class Writer(threading.Thread):
         self.rng = random.Random(seed * 1000 + n)
         self.log = ClientLog()
         self.conn: http.client.HTTPConnection | None = None
+        self.stopping = threading.Event()
 
     def _request(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes] | None:
         headers = {"Authorization": f"Token {self.token}", "Content-Type": "application/ld+json"}
@@ -290,7 +292,7 @@ class Writer(threading.Thread):
     def run(self) -> None:
         mine: list[int] = []
         count = 0
-        while time.monotonic() < self.deadline and count < self.max_requests:
+        while time.monotonic() < self.deadline and count < self.max_requests and not self.stopping.is_set():
             count += 1
             roll = self.rng.random()
             comment = f"w{self.n}-{count}-{self.rng.getrandbits(32):08x}"
@@ -312,6 +314,7 @@ class Writer(threading.Thread):
                     self.log.uncertain.add(pk)
                 elif result[0] == 200:
                     self.log.acknowledged[pk] = comment
+                    self.log.edits_acknowledged += 1
             else:
                 self.log.ops["delete"] += 1
                 pk = mine.pop(self.rng.randrange(len(mine)))

@@ -213,7 +213,13 @@ def test_someone_elses_private_annotation_looks_exactly_like_a_missing_one(world
     assert curator_client.post(f"/api/annotations/history/{NEVER_USED}/restore/").status_code == 404
 
 
-def test_search_never_returns_or_counts_someone_elses_private_annotation(world, user):
+def test_search_never_returns_or_counts_someone_elses_private_annotation(world, user, other_user, annotation_payload):
+    bob = APIClient()
+    bob.force_authenticate(other_user)
+    created = bob.post("/api/annotations/", annotation_payload(
+        world["document"], 0, 9, comment="bob's secret", records=[world["record"]]), format="json")
+    assert created.status_code == 201  # through the service, so it is indexed
+    assert bob.get("/api/search/", {"q": "secret", "type": "annotation"}).json()["count"] == 1  # its creator finds it
     api = APIClient()
     api.force_authenticate(user)
     body = api.get("/api/search/", {"q": "secret", "type": "annotation"}).json()

@@ -99,7 +99,12 @@ BODY = st.fixed_dictionaries({}, optional={
     "purpose": st.sampled_from(["commenting", "tagging", "classifying", "identifying", "linking"]) | JSON,
     "value": st.text(max_size=30) | JSON, "source": st.sampled_from(["http://testserver/records/1/", "/records/999999/",
                                                                      "javascript:alert(1)"]) | JSON})
-ANNOTATION = st.fixed_dictionaries({}, optional={
+VALID_TARGET = st.fixed_dictionaries({
+    "source": st.just("http://testserver/documents/doc/"),
+    "selector": st.lists(st.fixed_dictionaries({"type": st.just("TextPositionSelector"), "start": st.integers(0, 40),
+                                                "end": st.integers(0, 80)}), min_size=1, max_size=1),
+})
+FIELDS = {
     "@context": st.just("http://www.w3.org/ns/anno.jsonld"),
     "type": st.sampled_from(["Annotation", "Other"]) | JSON,
     "target": st.fixed_dictionaries({"source": st.sampled_from(["http://testserver/documents/doc/", "/documents/none/",
@@ -110,7 +115,10 @@ ANNOTATION = st.fixed_dictionaries({}, optional={
     "motivation": st.sampled_from(["commenting", "tagging", "bogus"]) | JSON,
     "visibility": st.sampled_from(["private", "public", "group:readers", "group:", "group:none"]) | JSON,
     "status": st.sampled_from(["approved", "nope"]) | JSON,
-}) | JSON
+}
+# A valid target in a third of the cases, so that generated bodies, visibility and status are reached.
+ANNOTATION = (st.fixed_dictionaries({"target": VALID_TARGET}, optional={k: v for k, v in FIELDS.items() if k != "target"})
+              | st.fixed_dictionaries({}, optional=FIELDS) | JSON)
 
 
 @pytest.fixture

@@ -36,6 +36,13 @@ time.sleep(600)
 """
 
 
+BULK_RECORDS = (
+    "from archive_site.models import Record\n"
+    "Record.objects.bulk_create([Record(key=f'bulk-{i}', label=f'Bulk person {i}', kind='person',\n"
+    "    description='A long description of somebody in the Moscow trials. ' * 20) for i in range(6000)])\n"
+)
+
+
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     path = tmp_path_factory.mktemp("crash-template") / "data"
@@ -89,12 +96,18 @@ def _statuses(data: Path) -> dict[str, int]:
 def test_killing_the_server_mid_writes_loses_no_acknowledged_write(archive):
     data, setup, procs = archive
     procs.start_server()
-    writers = _writers(procs, setup, seconds=4.5)
-    time.sleep(4)
+    writers = _writers(procs, setup, seconds=120)
+    deadline = time.monotonic() + 90
+    while sum(w.log.edits_acknowledged for w in writers) < 4 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.3)
     procs.kill_server()  # SIGKILL master and workers, requests in flight
+    time.sleep(0.3)
     for w in writers:
+        w.stopping.set()
         w.join(timeout=60)
     logs = [w.log for w in writers]
+    assert sum(log.edits_acknowledged for log in logs) >= 4
     assert sum(len(log.acknowledged) for log in logs) >= 8
     assert sum(len(log.errors) for log in logs) > 0, "the kill should have cut some requests"
 
@@ -160,16 +173,21 @@ def test_a_killed_rebuild_leaves_the_live_index_serving_and_check_then_rebuild_r
     status, before = _get(procs, "/api/search/?q=Zinoviev")
     assert status == 200 and before["count"] > 0
 
+    # Enough entries for the rebuild to take a few seconds (written without index tasks, so stale too).
+    stress.manage(stress.bench_env(data), "shell", "-c", BULK_RECORDS)
+    # Killed half-way: once the new directory holds segment files being written (beyond the empty
+    # index's table of contents).
     rebuild = subprocess.Popen([sys.executable, "manage.py", "rebuild_index", "--no-progress"], cwd=REPO,
                                env=stress.bench_env(data), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
-    deadline = time.monotonic() + 60
-    while not list(data.glob("index.build-*")):
-        assert rebuild.poll() is None, "the rebuild finished before it could be killed"
+    deadline = time.monotonic() + 120
+    while not any(p.suffix not in (".toc", "") for build in data.glob("index.build-*") for p in build.iterdir()):
+        assert rebuild.poll() is None, "the rebuild ended before it could be killed"
         assert time.monotonic() < deadline
         time.sleep(0.002)
     os.killpg(rebuild.pid, signal.SIGKILL)
     assert rebuild.wait(timeout=10) == -signal.SIGKILL
+    assert list(data.glob("index.build-*")), "the half-built directory is what the kill left"
 
     assert stress.integrity(data) == "ok"
     assert _lock_is_free(data / "index")
