@@ -175,6 +175,11 @@ REST_FRAMEWORK = {
 # Failed sign-ins allowed per address and per username in LOGIN_THROTTLE_WINDOW seconds.
 LOGIN_THROTTLE_ATTEMPTS = int(os.environ.get("LOGIN_THROTTLE_ATTEMPTS", "10"))
 LOGIN_THROTTLE_WINDOW = 300
+# Self-service accounts (/accounts/signup/): new users are ordinary annotators whose public
+# annotations wait for review. Off for a closed archive; at most SIGNUP_LIMIT per address an hour.
+ALLOW_SIGNUP = env_bool("ALLOW_SIGNUP", True)
+SIGNUP_LIMIT = int(os.environ.get("SIGNUP_LIMIT", "5"))
+SIGNUP_WINDOW = 3600
 MAX_REQUEST_BYTES = int(os.environ.get("MAX_REQUEST_BYTES", str(20 * 1024 * 1024)))
 
 SPECTACULAR_SETTINGS = {

@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("annotations.curation_urls")),
     path("", include("search.urls")),
     path("accounts/login/", accounts.ThrottledLoginView.as_view(), name="login"),
+    path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]
