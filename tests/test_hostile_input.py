@@ -43,7 +43,14 @@ def schema():
     return make_schema()
 
 
+def _with_examples(fn):
+    for value in QUERY_EXAMPLES:
+        fn = example(text=value)(fn)
+    return fn
+
+
 @given(text=QUERIES)
+@_with_examples
 @settings(max_examples=400, deadline=None)
 def test_query_parser_accepts_or_refuses_with_a_message_never_crashes(text):
     schema = make_schema()
@@ -53,12 +60,6 @@ def test_query_parser_accepts_or_refuses_with_a_message_never_crashes(text):
         assert str(exc)
     else:
         assert q is not None
-
-
-def _with_examples(fn):
-    for value in QUERY_EXAMPLES:
-        fn = example(text=value)(fn)
-    return fn
 
 
 @given(text=QUERIES)
