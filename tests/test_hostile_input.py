@@ -118,8 +118,33 @@ FIELDS = {
     "status": st.sampled_from(["approved", "nope"]) | JSON,
 }
 # A valid target in a third of the cases, so that generated bodies, visibility and status are reached.
-ANNOTATION = (st.fixed_dictionaries({"target": VALID_TARGET}, optional={k: v for k, v in FIELDS.items() if k != "target"})
+ANNOTATION = (st.fixed_dictionaries({"type": st.just("Annotation"), "target": VALID_TARGET},
+                                    optional={k: v for k, v in FIELDS.items() if k not in ("type", "target")})
               | st.fixed_dictionaries({}, optional=FIELDS) | JSON)
+
+
+_T = {"source": "http://testserver/documents/doc/", "selector": [{"type": "TextPositionSelector", "start": 0, "end": 3}]}
+ANNOTATION_EXAMPLES = [  # shapes always tried, beside the generated ones
+    {"type": "Annotation", "target": _T, "bodyValue": 5},
+    {"type": "Annotation", "target": _T, "bodyValue": None},
+    {"type": "Annotation", "target": _T, "body": {"type": "TextualBody", "value": ["x"]}},
+    {"type": "Annotation", "target": _T, "body": [{"type": "TextualBody", "purpose": "tagging", "value": "  "}]},
+    {"type": "Annotation", "target": _T, "body": [{"purpose": "classifying", "value": {}}]},
+    {"type": "Annotation", "target": {"source": "http://testserver/documents/doc/",
+                                      "selector": {"type": "TextQuoteSelector", "exact": 7}}},
+    {"type": "Annotation", "target": {"source": "http://testserver/documents/doc/",
+                                      "selector": {"type": "TextPositionSelector", "start": True, "end": 2.5}}},
+    {"type": "Annotation", "target": _T, "visibility": ["public"]},
+    {"type": "Annotation", "target": _T, "motivation": [None]},
+    {"type": "Annotation", "target": _T, "status": {"x": 1}},
+    {"type": "Annotation", "target": "http://testserver/api/annotations/999999/", "bodyValue": "reply?"},
+]
+
+
+def _with_annotation_examples(fn):
+    for value in ANNOTATION_EXAMPLES:
+        fn = example(payload=value)(fn)
+    return fn
 
 
 @pytest.fixture
@@ -133,6 +158,7 @@ def annotating(user):
 
 
 @given(payload=ANNOTATION)
+@_with_annotation_examples
 @FIXTURE_SETTINGS
 def test_annotation_validation_accepts_or_refuses_with_field_errors(annotating, payload):
     try:
@@ -144,6 +170,7 @@ def test_annotation_validation_accepts_or_refuses_with_field_errors(annotating, 
 
 
 @given(payload=ANNOTATION)
+@_with_annotation_examples
 @FIXTURE_SETTINGS
 def test_annotation_api_never_answers_5xx(annotating, payload):
     before = Annotation.objects.count()
