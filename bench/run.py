@@ -317,17 +317,18 @@ def plot(result: dict, path: Path) -> bool:
     import matplotlib.pyplot as plt
 
     n = [r["docs"] for r in rows]
+    xlabel = f"documents (~{round(sum(r['chars'] for r in rows) / sum(n), -1):,.0f} characters each)"
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
     for key, label in (("search_api", "API /api/search/"), ("search_direct", "backend direct"), ("search_whoosh", "plain Whoosh")):
         ys = [r.get(key, {}).get("median_ms") for r in rows]
         if all(y is not None for y in ys):
             ax1.plot(n, ys, marker="o", label=label)
-    ax1.set(xscale="log", yscale="log", xlabel=f"documents (~{SCALING_CHARS} characters each)",
+    ax1.set(xscale="log", yscale="log", xlabel=xlabel,
             ylabel="median search latency (ms)", title="Search (200-query mix)")
     ax1.legend()
     ax2.plot(n, [r["index"]["total_s"] for r in rows], marker="o", label="load_archive + rebuild_index")
     ax2.plot(n, [r["whoosh_index"]["seconds"] for r in rows], marker="o", label="plain Whoosh writer")
-    ax2.set(xscale="log", yscale="log", xlabel=f"documents (~{SCALING_CHARS} characters each)", ylabel="seconds",
+    ax2.set(xscale="log", yscale="log", xlabel=xlabel, ylabel="seconds",
             title="Loading + indexing")
     ax2.legend()
     fig.tight_layout()
