@@ -5,7 +5,8 @@ Every reader of annotations (API, pages, exports, search) filters with ``visible
 
 | action  | who                                                                          |
 |---------|------------------------------------------------------------------------------|
-| view    | anyone for public; the creator for private; group members for group; curators |
+| view    | anyone for public; the creator for private; group members for group; curators;  |
+|         | once rejected, only the creator (who sees why) and curators                   |
 | edit    | the creator; curators                                                        |
 | delete  | the creator; curators                                                        |
 | review  | curators (approve / reject, merge records, restore deleted)                  |
@@ -37,7 +38,8 @@ def is_curator(user) -> bool:
 def visible_q(user, prefix: str = "") -> Q:
     """A Q object selecting the annotations ``user`` may see (prefix for related lookups)."""
     p = prefix
-    public = Q(**{f"{p}visibility": "public"})
+    not_rejected = ~Q(**{f"{p}status": "rejected"})
+    public = Q(**{f"{p}visibility": "public"}) & not_rejected
     if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
         return public
     if is_curator(user):
@@ -46,7 +48,7 @@ def visible_q(user, prefix: str = "") -> Q:
         public
         | Q(**{f"{p}creator_id": user.pk})
         # A subquery, not a join, so that a user in several groups gets no duplicate rows.
-        | Q(**{f"{p}visibility": "group", f"{p}group_id__in": user.annotation_groups.values("pk")})
+        | (Q(**{f"{p}visibility": "group", f"{p}group_id__in": user.annotation_groups.values("pk")}) & not_rejected)
     )
 
 
@@ -58,12 +60,14 @@ def visible_group_ids(user) -> list[int]:
 
 
 def can_view(user, annotation) -> bool:
-    if annotation.visibility == "public":
+    if annotation.visibility == "public" and annotation.status != "rejected":
         return True
     if user is None or not user.is_authenticated:
         return False
     if is_curator(user) or annotation.creator_id == user.pk:
         return True
+    if annotation.status == "rejected":
+        return False
     if annotation.visibility == "group" and annotation.group_id:
         return annotation.group.members.filter(pk=user.pk).exists()
     return False

@@ -251,6 +251,9 @@ def update_annotation(*, user, annotation: Annotation, data: AnnotationInput, if
     elif data.reply_to is None or data.reply_to.pk != annotation.reply_to_id:
         raise anchoring.AnchorError("A reply's target (its parent annotation) cannot be changed.")
     _apply_fields(annotation, data, user)
+    if annotation.status == Annotation.Status.REJECTED and not permissions.can_review(user):
+        # The creator's answer to a rejection: the edited annotation goes back for review.
+        annotation.status = Annotation.Status.PENDING
     _save_quietly(annotation)
     _set_relations(annotation, data)
     _record_history(annotation, "~", user)

@@ -85,8 +85,10 @@ def annotation_entry(annotation: Annotation, prefetched: bool = False) -> IndexE
         body=annotation.comment, names=" ".join(tags),
         slug=annotation.document.slug, document_id=annotation.document_id, record_ids=tuple(records),
         entity_types=(annotation.entity_type.key,) if annotation.entity_type_id else (),
-        visibility=annotation.visibility, creator_id=annotation.creator_id, group_id=annotation.group_id,
-        status=annotation.status,
+        # A rejected annotation is its creator's (and the curators') alone, whatever its visibility:
+        # the rule of annotations.permissions, in the index's terms.
+        visibility="private" if annotation.status == "rejected" else annotation.visibility,
+        creator_id=annotation.creator_id, group_id=annotation.group_id, status=annotation.status,
     ))
 
 

@@ -135,3 +135,36 @@ def test_replies_to_invisible_annotations_are_refused_as_unknown(world):
 def test_filters_cannot_reveal_invisible_annotations(world):
     response = _client(world["users"]["other"]).get("/api/annotations/?creator=alice")
     assert response.json()["total"] == 1  # only the public one
+
+
+@pytest.mark.parametrize("visibility", ["group", "public"])
+@pytest.mark.parametrize("role", ROLES)
+def test_a_rejected_annotation_is_left_to_its_creator_and_the_curators(world, client, role, visibility):
+    from annotations.services import review_annotation
+
+    annotation = review_annotation(user=world["users"]["curator"], annotation=world["annotations"][visibility],
+                                   status="rejected", reason="Wrong person: this is Zinoviev's brother.")
+    user = world["users"][role]
+    expected = role in {"creator", "curator"}
+    assert permissions.can_view(user, annotation) == expected
+    api = _client(user)
+    assert api.get(f"/api/annotations/{annotation.pk}/").status_code == (200 if expected else 404)
+    listed = [i["id"] for i in api.get("/api/annotations/").json().get("first", {}).get("items", [])]
+    assert any(i.endswith(f"/api/annotations/{annotation.pk}/") for i in listed) == expected
+    if user is not None:
+        client.force_login(user)
+    page = client.get(annotation.document.get_absolute_url()).content.decode()
+    assert (f'data-ann-id="{annotation.pk}"' in page) == expected
+
+
+def test_the_creator_edits_a_rejected_annotation_and_it_goes_back_for_review(world):
+    from annotations.services import review_annotation
+
+    annotation = review_annotation(user=world["users"]["curator"], annotation=world["annotations"]["public"],
+                                   status="rejected", reason="Cite the passage you mean.")
+    response = _client(world["users"]["creator"]).put(
+        f"/api/annotations/{annotation.pk}/", _payload(annotation, "Now with the passage"), format="json")
+    assert response.status_code == 200, response.content
+    annotation.refresh_from_db()
+    assert annotation.status == "pending" and annotation.comment == "Now with the passage"
+    assert _client(None).get(f"/api/annotations/{annotation.pk}/").status_code == 200

@@ -53,3 +53,14 @@ def test_making_an_annotation_public_then_deleting_it_updates_the_index(user, ot
     assert found(other_user, "marmalade") == [a.pk]
     a.delete()
     assert found(other_user, "marmalade") == []
+
+
+@pytest.mark.django_db
+def test_a_rejected_public_annotation_leaves_other_users_search_results(user, other_user, curator):
+    from annotations.services import review_annotation
+
+    a = annotate(creator=user, visibility="public", comment="Wombat theory of the trials")
+    assert found(other_user, "wombat") == [a.pk] and found(None, "wombat") == [a.pk]
+    review_annotation(user=curator, annotation=a, status="rejected", reason="Not supported by the text.")
+    assert found(other_user, "wombat") == [] and found(None, "wombat") == []
+    assert found(user, "wombat") == [a.pk] and found(curator, "wombat") == [a.pk]
