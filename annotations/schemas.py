@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from django.urls import Resolver404, resolve
 
 from archive_site.models import Document, Record
+from archive_site.text import storable
 
 from .models import Annotation, AnnotationGroup, EntityType
 
@@ -98,7 +99,7 @@ def _string(value, name: str, *, max_chars: int) -> str:
         raise _err(name, "must be a string.")
     if len(value) > max_chars:
         raise _err(name, f"is longer than {max_chars} characters.")
-    return value
+    return storable(value)
 
 
 def _purposes(body: dict) -> list[str]:

@@ -30,9 +30,10 @@ def decode_text(raw: bytes) -> str:
 
 
 def _clean_text(text: str) -> str:
-    text = normalise_text(text or "")
-    if "\x00" in text:
+    # Checked before normalising (which would store a NUL as U+FFFD): NULs in a file mean it is not text.
+    if "\x00" in (text or ""):
         raise ValidationError({"text": "The text contains NUL characters: not a text file."})
+    text = normalise_text(text or "")
     if not text.strip():
         raise ValidationError({"text": "The text is empty."})
     return text

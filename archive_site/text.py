@@ -11,6 +11,10 @@ NFC (so that "é" typed by a user and "é" in the source are the same code point
 residue that the sources keep ("top of page", "??? " for lost Cyrillic) is *not* removed: it is
 part of the historical source as received, removing it would silently change what is quoted,
 and annotators can tag it like anything else.
+
+NUL (U+0000) cannot be stored by PostgreSQL, so on every database it is stored as U+FFFD (the
+replacement character): one code point for one, so offsets are unchanged. Text typed by users
+(quotes, comments) gets the same treatment, so a quote copied with its NUL still matches.
 """
 
 from __future__ import annotations
@@ -22,10 +26,14 @@ import unicodedata
 PARTIAL_DATE_RE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 
 
+def storable(text: str) -> str:
+    return text.replace("\x00", "\ufffd")
+
+
 def normalise_text(raw: str) -> str:
     text = raw.removeprefix("\ufeff")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return unicodedata.normalize("NFC", text)
+    return storable(unicodedata.normalize("NFC", text))
 
 
 def text_checksum(text: str) -> str:

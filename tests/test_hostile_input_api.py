@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from rest_framework.authtoken.models import Token
@@ -35,7 +37,15 @@ def api(seed_archive, settings, monkeypatch):
     for owner in (user, UserFactory(username="someone")):  # small ids exist: generated ids hit real rows
         AnnotationFactory(creator=owner, document=document, visibility="private")
     Token.objects.create(user=user, key=TOKEN)
-    return schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+    # As Django's test client does: the raw WSGI handler would close the connection after each
+    # request, which on PostgreSQL ends the test's transaction (SQLite's in-memory one survives).
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 def test_no_generated_request_to_any_operation_gets_a_server_error(api):
