@@ -68,7 +68,11 @@ def _write(keys: list[tuple[str, int]]) -> None:
         backend.index(entries)
 
 
-def _sync(entry_type: str, pk: int) -> None:
+def _sync(entry_type: str, pk: int, *, only_if_changed: bool = False) -> None:
+    """``only_if_changed``: skip the write when the index already holds this very entry (same
+    stamp). An annotation's task re-checks its document this way: the document's entry changes
+    only when an approved public annotation comes or goes, and re-indexing a whole text for every
+    pending or private note made the index worker the bottleneck under many writers."""
     if isinstance(update_index.get_backend(), ImmediateBackend) and connection.in_atomic_block:
         if not _pending:
             transaction.on_commit(flush_pending)
@@ -78,7 +82,7 @@ def _sync(entry_type: str, pk: int) -> None:
     entry = indexing.entry_for(entry_type, pk)
     if entry is None:
         backend.remove(entry_type, [pk])
-    else:
+    elif not (only_if_changed and backend.stamp(entry_type, pk) == entry.stamp):
         backend.index([entry])
 
 
@@ -92,7 +96,7 @@ def update_index(model_label: str, pk: int, document_id: int | None = None, atte
         entry_type = indexing.entry_type_of(model_label)
         _sync(entry_type, pk)
         if entry_type == "annotation" and document_id is not None:
-            _sync("document", document_id)
+            _sync("document", document_id, only_if_changed=True)
         if entry_type == "record":
             for doc_id in indexing.documents_linking_record(pk):
                 _sync("document", doc_id)

@@ -72,3 +72,33 @@ def test_rebuild_swaps_the_index_directory(seed_index, search_index):
     call_command("rebuild_index", "--no-progress")
     assert search_index.is_symlink() and search_index.resolve() != before
     assert services.search(user=None, text="Bristol").count == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_annotation_task_rewrites_its_document_only_when_the_document_entry_changes(monkeypatch):
+    from search import indexing
+    from search.tasks import update_index
+
+    from .factories import AnnotationFactory, RecordFactory
+
+    document = DocumentFactory(text="Yezhov signed Order No. 00447 in July 1937.")
+    record = RecordFactory(label="Nikolai Yezhov")
+    backend = get_search_backend()
+    written: list[tuple[str, int]] = []
+    real_index = type(backend).index
+    monkeypatch.setattr(type(backend), "index",
+                        lambda self, entries: written.extend((e.type, e.pk) for e in entries) or real_index(self, entries))
+
+    private = AnnotationFactory(document=document, visibility="private", comment="my own note")
+    private.records.add(record)
+    written.clear()
+    update_index.call("annotations.annotation", private.pk, document_id=document.pk)
+    assert written == [("annotation", private.pk)], "a private note leaves the document's entry as it is"
+
+    published = AnnotationFactory(document=document, visibility="public", status="approved")
+    published.records.add(record)
+    written.clear()
+    update_index.call("annotations.annotation", published.pk, document_id=document.pk)
+    assert ("document", document.pk) in written, "an approved public link changes the document's facets"
+    assert [i.id for i in services.search(user=None, text="Yezhov", filters=None).items] == [document.pk]
+    assert backend.stamp("document", document.pk) == indexing.entry_for("document", document.pk).stamp

@@ -206,6 +206,11 @@ class SearchBackend(ABC):
     def stamps(self, type: EntryType) -> dict[int, str]:
         """pk -> stamp of every entry of that type (for check_index)."""
 
+    def stamp(self, type: EntryType, pk: int) -> str | None:
+        """The stamp of one entry, or None when it is not in the index (backends override this
+        with a direct lookup)."""
+        return self.stamps(type).get(pk)
+
     def rebuild(self, entries: Iterable[IndexEntry], progress: Progress | None = None) -> int:
         """Replace the whole index with ``entries``. Backends that can should build aside and
         swap atomically; this default clears and re-indexes."""

@@ -181,6 +181,13 @@ class PostgresBackend(SearchBackend):
             cursor.execute("SELECT object_id, stamp FROM search_searchentry WHERE entry_type = %s", [type])
             return {int(pk): stamp for pk, stamp in cursor.fetchall()}
 
+    def stamp(self, type: EntryType, pk: int) -> str | None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT stamp FROM search_searchentry WHERE entry_type = %s AND object_id = %s",
+                           [type, pk])
+            row = cursor.fetchone()
+        return row[0] if row else None
+
     # --- writing (background tasks and commands only) -------------------------------------------
 
     def index(self, entries: Iterable[IndexEntry]) -> int:

@@ -156,6 +156,13 @@ class WhooshBackend(SearchBackend):
             return {}
         return {int(f["pk"]): f.get("stamp", "") for f in searcher.documents(type=type)}
 
+    def stamp(self, type: EntryType, pk: int) -> str | None:
+        searcher = self._searcher()
+        if searcher is None:
+            return None
+        fields = searcher.document(type=type, pk=str(pk))
+        return fields.get("stamp", "") if fields else None
+
     # --- writing (background tasks and commands only) -------------------------------------------
 
     def index(self, entries: Iterable[IndexEntry]) -> int:
