@@ -99,8 +99,8 @@ def entry_for(entry_type: str, pk: int) -> IndexEntry | None:
     if entry_type == "annotation":
         qs = qs.select_related("document", "entity_type")
     obj = qs.filter(pk=pk).first()
-    if obj is None:
-        return None
+    if obj is None or (entry_type == "record" and obj.merged_into_id):
+        return None  # gone, or merged into another record (whose entry carries its names now)
     return {"document": document_entry, "record": record_entry, "annotation": annotation_entry}[entry_type](obj)
 
 
@@ -111,7 +111,7 @@ def all_entries(entry_type: str) -> Iterator[IndexEntry]:
             # ``get`` with a default: None would make document_entry query the links again.
             yield document_entry(document, links.get(document.pk) or _no_links())
     elif entry_type == "record":
-        for record in Record.objects.order_by("pk").iterator(chunk_size=500):
+        for record in Record.objects.filter(merged_into__isnull=True).order_by("pk").iterator(chunk_size=500):
             yield record_entry(record)
     else:
         qs = Annotation.objects.select_related("document", "entity_type").prefetch_related("tags", "records")

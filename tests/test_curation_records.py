@@ -191,3 +191,13 @@ def test_a_record_is_made_from_an_annotations_passage_and_linked(client, curator
     assert list(other.records.all()) == [record]
     response = client.post(f"/curate/annotations/{other.pk}/record/", {"record": "987654"}, follow=True)
     assert "No record with id 987654." in response.content.decode()
+
+
+def test_a_merged_record_leaves_search_and_its_names_find_the_survivor(curator, duplicates):
+    from search import services
+
+    survivor, duplicate = duplicates["survivor"], duplicates["duplicate"]
+    assert duplicate.pk in [i.id for i in services.search(user=None, text="Radomyslsky", type="record").items]
+    merge_records(user=curator, record=duplicate, into=survivor)
+    found = [i.id for i in services.search(user=None, text="Radomyslsky", type="record").items]
+    assert found == [survivor.pk]
