@@ -4,7 +4,7 @@ again; they must be exactly the words analysing the text would mark, at the same
 import pytest
 
 from search import analysis
-from search.backends import get_search_backend
+from search.backends import get_search_backend, reset_search_backend
 from search.backends.base import IndexEntry, SearchQuery
 from search.backends.whoosh import query as q_mod
 from search.backends.whoosh import results as r_mod
@@ -19,9 +19,12 @@ BODIES = {
 
 
 @pytest.fixture
-def several_segments(search_index):
+def several_segments(search_index, settings):
     """Each entry committed on its own (several segments), and entry 1 written twice so that an
-    older segment holds a deleted copy of it."""
+    older segment holds a deleted copy of it. Always the Whoosh backend (whose snippet code this
+    tests), also in the PostgreSQL run: it needs no database."""
+    settings.SEARCH_BACKEND = "whoosh"
+    reset_search_backend()
     backend = get_search_backend()
     for pk, body in [(1, "an older version of this document about Pyatakov"), *BODIES.items()]:
         backend.index([IndexEntry(type="document", pk=pk, stamp="", title=f"Document {pk}", body=body)])
