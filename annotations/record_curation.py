@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from archive_site.history import save_with_history
 from archive_site.models import Record
 
 from . import permissions, records, services
@@ -35,15 +36,6 @@ class MergeReport:
 def _check(user) -> None:
     if not permissions.can_review(user):
         raise PermissionDenied("Only curators may change records.")
-
-
-def _save_record(record: Record, user, reason: str) -> None:
-    record._history_user = user if (user is not None and user.is_authenticated) else None
-    record._change_reason = reason
-    try:
-        record.save()
-    finally:
-        record.__dict__.pop("_change_reason", None)
 
 
 @transaction.atomic
@@ -71,7 +63,7 @@ def merge_records(*, user, record: Record, into: Record) -> MergeReport:
         if not getattr(into, name) and getattr(record, name):
             setattr(into, name, getattr(record, name))
     into.external_ids = {**record.external_ids, **into.external_ids}
-    _save_record(into, user, f"merged record {record.pk} ({record.label}) into this one")
+    save_with_history(into, user=user, reason=f"merged record {record.pk} ({record.label}) into this one")
 
     moved = 0
     reason = f"record {record.pk} ({record.label}) merged into record {into.pk} ({into.label})"
@@ -89,10 +81,10 @@ def merge_records(*, user, record: Record, into: Record) -> MergeReport:
 
     for earlier in Record.objects.filter(merged_into=record):
         earlier.merged_into = into
-        _save_record(earlier, user, f"its survivor {record.pk} was merged into {into.pk}")
+        save_with_history(earlier, user=user, reason=f"its survivor {record.pk} was merged into {into.pk}")
 
     record.merged_into = into
-    _save_record(record, user, f"merged into record {into.pk} ({into.label})")
+    save_with_history(record, user=user, reason=f"merged into record {into.pk} ({into.label})")
     return MergeReport(survivor=into, merged=record, moved_links=moved)
 
 
@@ -129,7 +121,7 @@ def update_record(*, user, record: Record, label: str | None = None, kind: str |
     if end_date is not None:
         record.end_date = end_date.strip()
     record.full_clean(exclude=["key", "merged_into"])
-    _save_record(record, user, "edited by a curator")
+    save_with_history(record, user=user, reason="edited by a curator")
     return record
 
 

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
+from .history import save_with_history
 from .loader import MAX_TEXT_BYTES
 from .models import Document
 from .text import normalise_text
@@ -52,15 +53,6 @@ def _metadata(values: dict) -> dict:
     return out
 
 
-def _save(document: Document, user, reason: str) -> None:
-    document._history_user = user if (user is not None and user.is_authenticated) else None
-    document._change_reason = reason
-    try:
-        document.save()
-    finally:
-        document.__dict__.pop("_change_reason", None)
-
-
 @transaction.atomic
 def create_document(*, user, slug: str = "", text: str, **metadata) -> Document:
     """A new document from pasted or uploaded text and its metadata (``title`` required; ``slug``
@@ -75,7 +67,7 @@ def create_document(*, user, slug: str = "", text: str, **metadata) -> Document:
     if not document.language:
         document.language = "en"
     document.full_clean(exclude=["checksum"])
-    _save(document, user, "added by a curator")
+    save_with_history(document, user=user, reason="added by a curator")
     return document
 
 
@@ -93,5 +85,5 @@ def update_document(*, user, document: Document, text: str | None = None, **meta
             document.text = text
             reason = "text edited"
     document.full_clean(exclude=["checksum", "slug"])
-    _save(document, user, reason)
+    save_with_history(document, user=user, reason=reason)
     return document

@@ -45,6 +45,22 @@ def curator(db):
 
 
 @pytest.fixture
+def curator_api(curator) -> APIClient:
+    """An API client signed in as the curator."""
+    client = APIClient()
+    client.force_authenticate(curator)
+    return client
+
+
+@pytest.fixture
+def user_api(user) -> APIClient:
+    """An API client signed in as the ordinary user (alice)."""
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
 def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is not present next to the repository")

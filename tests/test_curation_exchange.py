@@ -21,13 +21,6 @@ from tests.factories import AnnotationFactory, DocumentFactory, RecordFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def curator_api(curator) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(curator)
-    return client
-
-
 def _api(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)

@@ -16,13 +16,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def curator_api(curator) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(curator)
-    return client
-
-
-@pytest.fixture
 def duplicates():
     survivor = RecordFactory(label="Grigory Zinoviev", aliases=["Zinoviev"], start_date="1883")
     duplicate = RecordFactory(label="G. Zinovyev", aliases=["Zinovyev", "Radomyslsky"], end_date="1936-08-25",

@@ -16,20 +16,6 @@ from tests.factories import AnnotationFactory, DocumentFactory, RecordFactory, U
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def curator_api(curator) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(curator)
-    return client
-
-
-@pytest.fixture
-def user_api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
 def test_approving_changes_what_anonymous_users_see_and_what_the_public_export_holds(
     seed_index, user_api, curator_api, annotation_payload
 ):
