@@ -65,11 +65,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
-    "django_tasks",
-    "django_tasks_db",
     "archive_site",
     "annotations",
     "search",
+    # After search: its db_worker command (index tasks in batches) replaces the stock one.
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -115,7 +116,13 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work while one writer writes; the busy timeout makes a second writer
     # wait (bounded) instead of failing at once; IMMEDIATE takes the write lock at BEGIN so
-    # two transactions cannot deadlock upgrading read locks.
+    # two transactions cannot deadlock upgrading read locks. Our backend queues those write
+    # transactions (across threads and processes) instead of leaving them to SQLite's sleeps.
+    DATABASES["default"]["ENGINE"] = "archive_site.sqlite_backend"
+    # Persistent connections unless CONN_MAX_AGE says otherwise: opening one (the file, PRAGMAs,
+    # Django's SQL functions) cost more than a read request's queries. PostgreSQL keeps Django's
+    # default (close after each request), as a pooler may sit in front of it.
+    DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "600"))
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
@@ -210,6 +217,11 @@ SEARCH_INDEX_DIR = Path(os.environ.get("SEARCH_INDEX_DIR") or DATA_DIR / "index"
 # An index task still RUNNING after this many seconds was interrupted (its worker was killed) and is
 # put back in the queue (search.tasks.requeue_interrupted).
 SEARCH_TASK_STALE_AFTER = int(os.environ.get("SEARCH_TASK_STALE_AFTER", "300"))
+# The index worker takes up to this many ready index tasks at once and writes them in one commit.
+# It waits until the first is SEARCH_WORKER_WINDOW seconds old (a change reaches search that much
+# later) so that a stream of edits is written in a few commits, not one per task.
+SEARCH_WORKER_BATCH = int(os.environ.get("SEARCH_WORKER_BATCH", "200"))
+SEARCH_WORKER_WINDOW = float(os.environ.get("SEARCH_WORKER_WINDOW", "0.5"))
 
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
