@@ -26,6 +26,26 @@ def annotation_queryset() -> QuerySet[Annotation]:
     )
 
 
+def relations_loaded(annotation: Annotation) -> bool:
+    """Whether ``annotation`` carries its tags and records (``annotation_queryset``, or
+    ``with_relations``), so that the JSON-LD can be made without reading it again."""
+    cache = getattr(annotation, "_prefetched_objects_cache", {})
+    return "tags" in cache and "records" in cache
+
+
+def with_relations(annotation: Annotation, *, tags, records) -> Annotation:
+    """Give ``annotation`` the tags and records a service has just written, as
+    ``prefetch_related`` would have loaded them: the create response needs no read-back (which
+    was 40% of a create request's time)."""
+    cache = annotation.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, rows in (("tags", tags), ("records", records)):
+        queryset = getattr(annotation, name).get_queryset()  # builds a query, runs none
+        queryset._result_cache = list(rows)
+        queryset._prefetch_done = True
+        cache[name] = queryset
+    return annotation
+
+
 def visible_annotations(user) -> QuerySet[Annotation]:
     return annotation_queryset().filter(permissions.visible_q(user))
 

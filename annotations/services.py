@@ -22,7 +22,7 @@ from simple_history.signals import (
 
 from archive_site.models import Document
 
-from . import anchoring, permissions
+from . import anchoring, permissions, selectors
 from .models import ANNOTATION_HISTORY, Annotation, Tag
 from .schemas import AnnotationInput
 from .signals import annotation_changed
@@ -228,7 +228,8 @@ def create_annotation(*, user, data: AnnotationInput) -> Annotation:
         rows = _add_relations(annotation, data, tags)
         _record_history(annotation, "+", user, m2m_rows=rows)
         _changed(annotation)
-    return annotation
+    return selectors.with_relations(annotation, tags=[row.tag for row in rows["tags"]],
+                                    records=[row.record for row in rows["records"]])
 
 
 @transaction.atomic

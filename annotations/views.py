@@ -99,7 +99,8 @@ class ProtocolView(APIView):
         return parse_annotation(data, visible_annotation=lambda pk: selectors.get_visible_annotation(user, pk))
 
     def annotation_response(self, annotation: Annotation, status=http.HTTP_200_OK, **headers) -> Response:
-        annotation = selectors.annotation_queryset().get(pk=annotation.pk)
+        if not selectors.relations_loaded(annotation):
+            annotation = selectors.annotation_queryset().get(pk=annotation.pk)
         body = w3c.to_jsonld(annotation, base=self.base())
         if annotation.review_reason and permissions.can_read_review_reason(self.request.user, annotation):
             body["reviewReason"] = annotation.review_reason  # why it was rejected: creator and curators

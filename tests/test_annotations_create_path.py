@@ -85,3 +85,24 @@ def test_a_creation_restored_from_history_keeps_its_tags_and_records(user, curat
     assert list(restored.tags.values_list("name", flat=True)) == ["x"]
     assert list(restored.records.all()) == [record]
     assert Annotation.objects.filter(pk=restored.pk).exists()
+
+
+def test_the_create_response_is_the_annotation_as_stored_without_reading_it_back(user_api, annotation_payload):
+    document = DocumentFactory(text=TEXT)
+    zinoviev = RecordFactory(label="Grigory Zinoviev")
+    Tag.objects.create(name="Trial")
+    payload = annotation_payload(document, 0, 8, comment="defendant", tags=["trial", "new tag"], entity_type="person",
+                                 records=[zinoviev], visibility="public")
+    with CaptureQueriesContext(connection) as queries:
+        created = user_api.post("/api/annotations/", payload, format="json")
+    assert created.status_code == 201, created.content
+    pk = int(created.json()["id"].rstrip("/").rsplit("/", 1)[1])
+    after_insert = [q["sql"] for q in queries][[q["sql"].startswith("INSERT") for q in queries].index(True):]
+    assert not [s for s in after_insert if s.startswith("SELECT") and '"annotations_annotation"' in s.split("FROM", 1)[-1][:40]]
+
+    fetched = user_api.get(f"/api/annotations/{pk}/")
+    assert created.json() == fetched.json()
+    assert created["ETag"] == fetched["ETag"]
+    bodies = created.json()["body"]
+    assert {b["value"] for b in bodies if b["purpose"] == "tagging"} == {"Trial", "new tag"}
+    assert [b["source"] for b in bodies if b["purpose"] == "identifying"] == [f"http://testserver/records/{zinoviev.pk}/"]
