@@ -94,14 +94,24 @@ def annotation_entry(annotation: Annotation, prefetched: bool = False) -> IndexE
 
 def entry_for(entry_type: str, pk: int) -> IndexEntry | None:
     """The entry for the object's current database state, or None if it no longer exists."""
-    model = MODELS[entry_type]
-    qs = model.objects.all()
-    if entry_type == "annotation":
-        qs = qs.select_related("document", "entity_type")
-    obj = qs.filter(pk=pk).first()
-    if obj is None or (entry_type == "record" and obj.merged_into_id):
-        return None  # gone, or merged into another record (whose entry carries its names now)
-    return {"document": document_entry, "record": record_entry, "annotation": annotation_entry}[entry_type](obj)
+    return entries_for(entry_type, [pk]).get(pk)
+
+
+def entries_for(entry_type: str, pks: Iterable[int]) -> dict[int, IndexEntry]:
+    """pk -> entry for those of ``pks`` that exist (and, for records, are not merged into
+    another record, whose entry carries their names now), read in a few queries whatever their
+    number: the index worker builds a whole batch's entries at once."""
+    pks = list(dict.fromkeys(pks))
+    if not pks:
+        return {}
+    if entry_type == "document":
+        links = public_links(pks)
+        return {d.pk: document_entry(d, links.get(d.pk) or _no_links()) for d in Document.objects.filter(pk__in=pks)}
+    if entry_type == "record":
+        return {r.pk: record_entry(r) for r in Record.objects.filter(pk__in=pks, merged_into__isnull=True)}
+    qs = (Annotation.objects.filter(pk__in=pks).select_related("document", "entity_type")
+          .defer("document__text").prefetch_related("tags", "records"))  # the entry needs the slug, not the text
+    return {a.pk: annotation_entry(a, prefetched=True) for a in qs}
 
 
 def all_entries(entry_type: str) -> Iterator[IndexEntry]:

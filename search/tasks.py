@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.db import connection, transaction
@@ -30,9 +31,27 @@ RETRY_DELAY = timedelta(seconds=5)
 # Hundreds of one-entry Whoosh commits (a whole archive load) took ~30x longer than the load itself,
 # so there the (type, pk) pairs wait until the transaction commits or until the next read of the
 # index in this process (``flush_pending``, called by get_search_backend), whichever comes first;
-# then each is read from the database as it is then. Tasks run by a worker write at once.
-_pending: dict[tuple[str, int], None] = {}
+# then each is read from the database as it is then. The worker defers the same way while it runs
+# a batch of index tasks (``deferred_writes``, search.worker); otherwise a worker's task writes at
+# once. The value: write only if the index's entry is not already this one (``_sync``).
+_pending: dict[tuple[str, int], bool] = {}
 _flushing = False
+_deferring = 0
+
+
+@contextmanager
+def deferred_writes():
+    """Collect the index writes of the tasks run inside, and make them at the end in one writer
+    (one commit): a batch of N tasks costs one Whoosh commit instead of N. Raises what the write
+    raises (IndexLockedError included); the caller then decides what the tasks' outcome is."""
+    global _deferring
+    _deferring += 1
+    try:
+        yield
+    finally:
+        _deferring -= 1
+    if not _deferring:
+        flush_pending()
 
 
 def flush_pending() -> None:
@@ -61,9 +80,13 @@ def _write(keys: list[tuple[str, int]]) -> None:
         by_type.setdefault(entry_type, []).append(pk)
     for entry_type, pks in by_type.items():
         entries, gone = [], []
+        found = indexing.entries_for(entry_type, pks)
         for pk in pks:
-            entry = indexing.entry_for(entry_type, pk)
-            (gone.append(pk) if entry is None else entries.append(entry))
+            entry = found.get(pk)
+            if entry is None:
+                gone.append(pk)
+            elif not (_pending.get((entry_type, pk)) and backend.stamp(entry_type, pk) == entry.stamp):
+                entries.append(entry)
         backend.remove(entry_type, gone)
         backend.index(entries)
 
@@ -73,10 +96,13 @@ def _sync(entry_type: str, pk: int, *, only_if_changed: bool = False) -> None:
     stamp). An annotation's task re-checks its document this way: the document's entry changes
     only when an approved public annotation comes or goes, and re-indexing a whole text for every
     pending or private note made the index worker the bottleneck under many writers."""
+    if _deferring:
+        _defer(entry_type, pk, only_if_changed)
+        return
     if isinstance(update_index.get_backend(), ImmediateBackend) and connection.in_atomic_block:
         if not _pending:
             transaction.on_commit(flush_pending)
-        _pending[(entry_type, pk)] = None
+        _defer(entry_type, pk, only_if_changed)
         return
     backend = get_search_backend(flush=False)
     entry = indexing.entry_for(entry_type, pk)
@@ -84,6 +110,11 @@ def _sync(entry_type: str, pk: int, *, only_if_changed: bool = False) -> None:
         backend.remove(entry_type, [pk])
     elif not (only_if_changed and backend.stamp(entry_type, pk) == entry.stamp):
         backend.index([entry])
+
+
+def _defer(entry_type: str, pk: int, only_if_changed: bool) -> None:
+    # One unconditional request for an entry outweighs any number of "only if changed" ones.
+    _pending[(entry_type, pk)] = _pending.get((entry_type, pk), True) and only_if_changed
 
 
 @task(queue_name="index")
