@@ -28,7 +28,12 @@ def bench_env(data_dir: Path, database_url: str | None = None, **extra: str) -> 
     env = dict(os.environ)
     env.update(
         ARCHIVE_DATA_DIR=str(data_dir),
-        DEBUG="1",
+        # As deployed (README, "Running on PostgreSQL ..."), except for TLS: plain HTTP on loopback.
+        DEBUG="0",
+        SECRET_KEY="bench-" + "x" * 50,
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_SSL_REDIRECT="0",
+        SECURE_COOKIES="0",
         THROTTLE_WRITE_RATE="100000/min",
         THROTTLE_SEARCH_RATE="100000/min",
         LOG_LEVEL="WARNING",
