@@ -43,6 +43,13 @@ class BatchingWorker(Worker):
     def run_task(self, db_task_result: DBTaskResult) -> None:
         if not self._batchable(db_task_result) or self.index_batch <= 1:
             return super().run_task(db_task_result)
+        self.running_task = True  # a SIGTERM now lets the batch finish, as the stock worker does a task
+        try:
+            return self._run_batch(db_task_result)
+        finally:
+            self.running_task = False
+
+    def _run_batch(self, db_task_result: DBTaskResult) -> None:
         self._gather(db_task_result)
         batch = [db_task_result, *self._claim_more(self.index_batch - 1)]
         if len(batch) == 1:
@@ -58,6 +65,7 @@ class BatchingWorker(Worker):
             tasks.discard_pending()
             for row in batch:
                 super().run_task(row)
+                self.running_task = True  # (the stock run_task clears it)
             return None
         # What DBTaskResult.set_successful sets, for the whole batch in one UPDATE (a row at a
         # time, 200 saves held the database's write lock away from the web server).
