@@ -146,8 +146,9 @@ def test_killed_worker_and_lock_holder_leave_a_stale_lock_and_interrupted_tasks_
         os.killpg(holder.pid, signal.SIGKILL)
         holder.wait(timeout=10)
 
-    # What the crash left: a task RUNNING for ever, the lock file, an uncommitted change.
-    assert _statuses(data).get("RUNNING") == 1
+    # What the crash left: tasks RUNNING for ever (the batch the worker had claimed), the lock
+    # file, an uncommitted change.
+    assert 1 <= _statuses(data).get("RUNNING", 0) <= waiting
     assert (Path(os.path.realpath(index_dir)) / "MAIN_WRITELOCK").exists()
     assert _lock_is_free(index_dir)  # the stale lock is seen as free: a dead process holds nothing
     assert stress.integrity(data) == "ok"
