@@ -366,7 +366,9 @@ def plot(result: dict, path: Path) -> bool:
 
 
 def headline(result: dict) -> dict:
-    rows = result["corpora"]
+    """The top-level figures: search and indexing for the run's largest corpus (a scaling corpus
+    when the run has one), annotations on SQLite, autocomplete over the most records."""
+    rows = [*result["corpora"], *result.get("scaling", [])]
     largest = max(rows, key=lambda r: r["docs"]) if rows else {}
     ann = next((a for a in result.get("annotations", []) if a.get("database") == "sqlite"), {})
     auto = result.get("autocomplete", {})
