@@ -16,8 +16,10 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.text import slugify
+from simple_history.utils import bulk_create_with_history
 
 from .models import Document, Record
+from .signals import documents_created
 from .text import PARTIAL_DATE_RE, normalise_text, text_checksum
 
 DOCUMENT_FIELDS = ("title", "author", "date", "kind", "source", "language")
@@ -199,6 +201,21 @@ def _upsert(model, existing: dict[str, Any], lookup: dict, values: dict, report:
     report.updated[kind].append(name)
 
 
+def _create_documents(new: list[tuple[str, dict]], report: LoadReport) -> None:
+    """The load's new documents in bulk: their rows, their history rows and (through
+    ``documents_created``) their index tasks, a few statements per 500 documents instead of three
+    per document: loading 100,000 short documents cost more than a quarter of load + index."""
+    rows = []
+    for slug, values in new:
+        document = Document(slug=slug, **values)
+        document.text = normalise_text(document.text)  # what Document.save does
+        document.checksum = text_checksum(document.text)
+        rows.append(document)
+    created = bulk_create_with_history(rows, Document, batch_size=500)
+    documents_created.send(sender=Document, pks=[d.pk for d in created])
+    report.created["documents"].extend(slug for slug, _ in new)
+
+
 def _progress(items: list, label: str, show: bool) -> Iterable:
     if not show or len(items) < 50:
         return items
@@ -232,12 +249,18 @@ def load_archive(
         # says it changed (saving a changed document loads it then).
         slugs = [spec["slug"] for spec in document_specs]
         documents = Document.objects.only("id", "slug", "checksum", *DOCUMENT_FIELDS).in_bulk(slugs, field_name="slug")
+        new: list[tuple[str, dict]] = []
         for spec in _progress(document_specs, "documents", show_progress):
             slug = spec.pop("slug")
             existing = documents.get(slug)
-            if existing is not None and existing.checksum == text_checksum(spec["text"]):
+            if existing is None:
+                new.append((slug, spec))
+                continue
+            if existing.checksum == text_checksum(spec["text"]):
                 spec.pop("text")  # unchanged text: compare metadata only, do not reload it
             _upsert(Document, documents, {"slug": slug}, spec, report, "documents", slug)
+        if new:
+            _create_documents(new, report)
         keys = [spec["key"] for spec in record_specs]
         records = Record.objects.in_bulk(keys, field_name="key")
         for spec in _progress(record_specs, "records", show_progress):

@@ -7,6 +7,7 @@ from django.db.models.signals import post_delete, post_save, pre_delete
 from annotations.models import Annotation
 from annotations.signals import annotation_changed, archive_restored
 from archive_site.models import Document, Record
+from archive_site.signals import documents_created
 
 from .indexing import documents_linking_record
 from .tasks import enqueue_update
@@ -39,6 +40,11 @@ def _on_annotation_changed(sender, annotation, deleted=False, **kwargs):
     enqueue_update("annotations.annotation", annotation.pk, document_id=annotation.document_id)
 
 
+def _on_documents_created(sender, pks, **kwargs):
+    for pk in pks:
+        enqueue_update("archive_site.document", pk)
+
+
 def _on_archive_restored(sender, **kwargs):
     """A whole archive was imported: one index task per object, in the import's transaction."""
     for label, model in (("archive_site.document", Document), ("archive_site.record", Record),
@@ -55,3 +61,4 @@ def connect() -> None:
     post_delete.connect(_on_annotation_deleted, sender=Annotation, dispatch_uid="search-delete-annotation")
     annotation_changed.connect(_on_annotation_changed, dispatch_uid="search-annotation-changed")
     archive_restored.connect(_on_archive_restored, dispatch_uid="search-archive-restored")
+    documents_created.connect(_on_documents_created, dispatch_uid="search-documents-created")

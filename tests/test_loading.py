@@ -104,3 +104,31 @@ def test_command_reports_counts(capsys):
     call_command("load_archive", "--no-progress")
     out = capsys.readouterr().out
     assert "documents: 5 created, 0 updated, 0 unchanged" in out
+
+
+@pytest.mark.django_db
+def test_new_documents_get_their_history_row_and_their_index_task_in_the_load(settings):
+    """The loader writes new documents in bulk (no post_save): each still gets the history row and
+    the index task (the outbox) that saving it one by one gave."""
+    from django_tasks_db.models import DBTaskResult
+
+    from archive_site.text import text_checksum
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "index"]}}
+    load_archive(FIXTURES)
+    documents = list(Document.objects.order_by("pk"))
+    assert len(documents) == 5
+    for document in documents:
+        assert [h.history_type for h in document.history.all()] == ["+"]
+        assert document.checksum == text_checksum(document.text) and document.created is not None
+    queued = sorted(row.args_kwargs["args"][1] for row in DBTaskResult.objects.filter(queue_name="index")
+                    if row.args_kwargs["args"][0] == "archive_site.document")
+    assert queued == [d.pk for d in documents]
+
+
+@pytest.mark.django_db
+def test_new_documents_are_searchable_after_the_load(search_index):
+    from search import services
+
+    load_archive(FIXTURES)
+    assert services.search(user=None, text="Zinoviev").count >= 1
