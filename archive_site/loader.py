@@ -208,8 +208,7 @@ def _create_documents(new: list[tuple[str, dict]], report: LoadReport) -> None:
     rows = []
     for slug, values in new:
         document = Document(slug=slug, **values)
-        document.text = normalise_text(document.text)  # what Document.save does
-        document.checksum = text_checksum(document.text)
+        document.prepare_text()  # bulk_create does not call save()
         rows.append(document)
     created = bulk_create_with_history(rows, Document, batch_size=500)
     documents_created.send(sender=Document, pks=[d.pk for d in created])

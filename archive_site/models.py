@@ -49,9 +49,13 @@ class Document(models.Model):
         return self.title
 
     def save(self, *args, **kwargs) -> None:
+        self.prepare_text()
+        super().save(*args, **kwargs)
+
+    def prepare_text(self) -> None:
+        """Normalise the text and set its checksum: on every save, and before a bulk insert."""
         self.text = normalise_text(self.text)
         self.checksum = text_checksum(self.text)
-        super().save(*args, **kwargs)
 
     @property
     def year(self) -> int | None:

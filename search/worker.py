@@ -3,9 +3,9 @@
 One index task re-reads one object and rewrites its index entry; run one at a time, each costs a
 Whoosh commit (a new segment, a merge, every segment's term tables opened again to find the entry
 it replaces): about 35 ms of CPU, so 8 annotators kept the worker busy and it took a third of the
-web server's throughput on 2 cores. When the worker picks an index task, it claims up to
-``SEARCH_WORKER_BATCH`` - 1 more that are ready (waiting first until the task is
-``SEARCH_WORKER_WINDOW`` seconds old, so that a stream of edits makes few batches), runs them all with their writes deferred
+web server's throughput on 2 cores. When the worker picks an index task, it waits until the task
+is ``SEARCH_WORKER_WINDOW`` seconds old (so that a stream of edits makes few batches), claims up
+to ``SEARCH_WORKER_BATCH`` - 1 more that are ready, runs them all with their writes deferred
 (``search.tasks.deferred_writes``), makes the writes in one writer, and only then marks them done.
 
 Index tasks are idempotent and read the database as it is when they run, so running them
