@@ -27,6 +27,7 @@ from search.backends.base import (
 
 from . import query as q_mod
 from . import results as r_mod
+from .docsets import DocSets
 from .schema import to_fields
 from .storage import IndexStorage
 
@@ -41,6 +42,7 @@ class WhooshBackend(SearchBackend):
         timeout = writer_timeout if writer_timeout is not None else getattr(settings, "SEARCH_WRITER_TIMEOUT", 10.0)
         self.storage = IndexStorage(index_dir, writer_timeout=timeout)
         self._local = threading.local()
+        self.docsets = DocSets()
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -68,31 +70,32 @@ class WhooshBackend(SearchBackend):
             return SearchResults(total=0, hits=(), page=page, page_size=size)
         schema = searcher.schema
         parsed = q_mod.expand(q_mod.parse(schema, sq.text), sq.expansions)
-        flt = q_mod.combined_filter(sq)
-        groupedby = r_mod.facet_spec(sq.type) if sq.facets else None
-        results = searcher.search(parsed, filter=flt, limit=page * size, groupedby=groupedby)
+        allowed = self.docsets.allowed(searcher, q_mod.combined_filter(sq))
+        ranked = _ranked(searcher, parsed, allowed, page * size)
+        matched = _matched(searcher, parsed, allowed)
         any_word = False
-        if results.is_empty() and self._has_several_words(parsed) and may_relax_to_any_word(sq.text):
+        if not matched and self._has_several_words(parsed) and may_relax_to_any_word(sq.text):
             # Decide on the query without facet filters, so facet counts agree with filtered counts.
-            base = searcher.search(parsed, filter=q_mod.combined_filter(_without_filters(sq)), limit=1)
-            if base.is_empty():
+            unfiltered = self.docsets.allowed(searcher, q_mod.combined_filter(_without_filters(sq)))
+            if not any(d in unfiltered for d in searcher.docs_for_query(parsed)):
                 parsed = q_mod.expand(q_mod.parse(schema, sq.text, any_word=True), sq.expansions)
-                results = searcher.search(parsed, filter=flt, limit=page * size, groupedby=groupedby)
-                any_word = not results.is_empty()
-        total = len(results)
+                ranked = _ranked(searcher, parsed, allowed, page * size)
+                matched = _matched(searcher, parsed, allowed)
+                any_word = bool(matched)
+        total = len(matched)
         terms = q_mod.body_terms(parsed, searcher.reader()) if sq.highlight else set()
         hits = []
         from search.backends.base import Hit
 
-        shown = results[(page - 1) * size : page * size]
+        shown = ranked[(page - 1) * size : page * size]
         marks = r_mod.marked_words(searcher.reader(), (hit.docnum for hit in shown), terms) if terms else {}
         for hit in shown:
             snippets = r_mod.snippets(hit.get("body", ""), terms, sq.max_snippets, marks[hit.docnum]) if terms else ()
             hits.append(Hit(type=hit["type"], pk=int(hit["pk"]), score=float(hit.score), snippets=snippets))
-        facets = r_mod.facet_counts(results, sq.type) if sq.facets else {}
+        facets = r_mod.facet_counts(self.docsets, searcher, matched, sq.type) if sq.facets else {}
         suggestion = None
         if page == 1 and (total < 3 or any_word):
-            suggestion = self._suggestion(searcher, sq, flt, 0 if any_word else total)
+            suggestion = self._suggestion(searcher, sq, allowed, 0 if any_word else total)
         return SearchResults(total=total, hits=tuple(hits), facets=facets, suggestion=suggestion,
                              page=page, page_size=size, any_word=any_word)
 
@@ -123,14 +126,13 @@ class WhooshBackend(SearchBackend):
         out.append(text[cursor:])
         return "".join(out) if changed else None
 
-    def _suggestion(self, searcher, sq: SearchQuery, flt, total: int) -> str | None:
+    def _suggestion(self, searcher, sq: SearchQuery, allowed: set[int], total: int) -> str | None:
         try:
             corrected = self._corrected(searcher, sq.text)
             if not corrected:
                 return None
             alt = q_mod.expand(q_mod.parse(searcher.schema, corrected), sq.expansions)
-            found = searcher.search(alt, filter=flt, limit=1)
-            return corrected if len(found) > total else None
+            return corrected if len(_matched(searcher, alt, allowed)) > total else None
         except Exception:  # a suggestion is optional; never fail a search for it
             logger.exception("search: 'did you mean' failed for %r", sq.text)
             return None
@@ -139,8 +141,8 @@ class WhooshBackend(SearchBackend):
         searcher = self._searcher()
         if searcher is None:
             return None
-        return self._suggestion(searcher, SearchQuery(text=text, type=type, highlight=False, facets=False),
-                                q_mod.combined_filter(SearchQuery(text=text, type=type)), 0)
+        sq = SearchQuery(text=text, type=type, highlight=False, facets=False)
+        return self._suggestion(searcher, sq, self.docsets.allowed(searcher, q_mod.combined_filter(sq)), 0)
 
     def count(self, type: EntryType | None = None) -> int:
         searcher = self._searcher()
@@ -198,7 +200,23 @@ class WhooshBackend(SearchBackend):
         if cached is not None:
             cached.close()
         self._local = threading.local()
+        self.docsets.clear()
         self.storage.close()
+
+
+def _ranked(searcher, parsed, allowed: set[int], limit: int):
+    """The top ``limit`` hits among ``allowed``, best first."""
+    if not allowed:  # Whoosh reads an empty filter set as no filter at all
+        return []
+    return searcher.search(parsed, filter=allowed, limit=limit)
+
+
+def _matched(searcher, parsed, allowed: set[int]) -> set[int]:
+    """Every document the query matches among ``allowed``: one pass over the matches without
+    scoring (the scored pass above keeps only the top of the ranking and skips the rest)."""
+    matched = set(searcher.docs_for_query(parsed))
+    matched &= allowed
+    return matched
 
 
 def _without_filters(sq: SearchQuery) -> SearchQuery:

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import escape
 
-from whoosh import sorting
-
 from search.backends.base import FacetValue, Snippet
 from search.backends.whoosh.schema import ANALYZER
 
@@ -26,31 +24,18 @@ FACETS = {
     "record": {"kind": "kind_f"},
     "annotation": {"entity_type": "entity_f", "record": "records_f"},
 }
-MULTI_VALUED = {"entity_f", "records_f"}
 
 
-def facet_spec(entry_type: str) -> sorting.Facets:
-    facets = sorting.Facets()
-    for name, fieldname in FACETS.get(entry_type, {}).items():
-        facets.add_facet(name, sorting.FieldFacet(fieldname, allow_overlap=fieldname in MULTI_VALUED,
-                                                  maptype=sorting.Count))
-    return facets
-
-
-def facet_counts(results, entry_type: str) -> dict[str, tuple[FacetValue, ...]]:
+def facet_counts(docsets, searcher, matched: set[int], entry_type: str) -> dict[str, tuple[FacetValue, ...]]:
+    """For each facet of ``entry_type``, its values among the ``matched`` documents with their
+    counts: most frequent first (years and decades in order)."""
     out: dict[str, tuple[FacetValue, ...]] = {}
-    for name in FACETS.get(entry_type, {}):
-        try:
-            groups = results.groups(name)
-        except KeyError:
-            continue
+    for name, fieldname in FACETS.get(entry_type, {}).items():
         values = []
-        for value, count in groups.items():
-            if value in (None, "", b""):
-                continue
-            if isinstance(value, bytes):
-                value = value.decode("utf-8")
-            values.append(FacetValue(value=str(value), count=int(count), label=str(value)))
+        for value, count in docsets.count(searcher, fieldname, matched).items():
+            text = value.decode("utf-8") if isinstance(value, bytes) else str(value)
+            if text:
+                values.append(FacetValue(value=text, count=count, label=text))
         if name in ("decade", "year"):
             values.sort(key=lambda v: v.value)
         else:

@@ -1,0 +1,113 @@
+"""Sets of document numbers derived from the index, kept between searches: the documents a filter
+allows (type, facet filters, visibility) and the documents holding each facet value.
+
+Whoosh turns a filter query into a bit set by walking every document it allows, on every search,
+and its grouping walks every match in Python once per facet; at 100,000 documents those two were
+most of a search. Here each set is built once per segment and shared by every thread's searcher:
+a segment never changes once written (a deletion only hides documents, and matchers skip hidden
+ones, so a set built before a deletion still gives the right answer once intersected with the
+matches), so its sets stay valid until a merge replaces it. After an index change only the new,
+small segments need sets; the big merged one keeps its own.
+
+Sets hold top-level document numbers, so the entries are keyed by segment and offset."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+
+MAX_ENTRIES = 512  # sets kept per process (least recently used go first)
+
+
+def _segment_key(leaf_searcher, offset: int) -> tuple | None:
+    segment = leaf_searcher.reader().segment()
+    if segment is None:  # an empty index's reader has no segment: nothing worth keeping
+        return None
+    return (segment.segment_id(), offset)
+
+
+class DocSets:
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self._max = max_entries
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple, object] = OrderedDict()
+
+    def _get(self, key: tuple | None, build: Callable[[], object]):
+        if key is None:
+            return build()
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        # Built outside the lock: two threads may both build a missing set once; either is right.
+        value = build()
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    # --- filters ---------------------------------------------------------------------------------
+
+    def allowed(self, searcher, flt) -> set[int]:
+        """The top-level numbers of the documents the filter query ``flt`` matches (a ``set``,
+        which Whoosh's ``filter=`` takes as it is)."""
+        name = repr(flt)
+        leaves = searcher.leaf_searchers()
+        keys = [_segment_key(leaf, offset) for leaf, offset in leaves]
+
+        def leaf_set(leaf, offset):
+            return frozenset(d + offset for d in flt.docs(leaf)) if offset else frozenset(flt.docs(leaf))
+
+        parts = [self._get(key and ("filter", name, *key), lambda leaf=leaf, offset=offset: leaf_set(leaf, offset))
+                 for (leaf, offset), key in zip(leaves, keys, strict=True)]
+        whole = None if None in keys else ("filter-all", name, tuple(keys))
+        return self._get(whole, lambda: set().union(*parts))
+
+    # --- facets ----------------------------------------------------------------------------------
+
+    def facet_values(self, searcher, fieldname: str) -> list[list[tuple[bytes, frozenset[int]]]]:
+        """Per segment, each indexed value of ``fieldname`` with the top-level numbers of the
+        documents that hold it."""
+        out = []
+        for leaf, offset in searcher.leaf_searchers():
+            key = _segment_key(leaf, offset)
+            out.append(self._get(key and ("facet", fieldname, *key),
+                                 lambda leaf=leaf, offset=offset: _value_sets(leaf.reader(), fieldname, offset)))
+        return out
+
+    def count(self, searcher, fieldname: str, matched: set[int]) -> dict[bytes, int]:
+        """How many of ``matched`` hold each value of ``fieldname`` (values none of them hold are
+        left out). A document with several values counts once for each."""
+        counts: dict[bytes, int] = {}
+        if not matched:
+            return counts
+        for segment in self.facet_values(searcher, fieldname):
+            for value, docs in segment:
+                # ``&`` walks the smaller of the two sets (C speed): at most the matches per
+                # value, never a pass over the whole index.
+                n = len(docs & matched)
+                if n:
+                    counts[value] = counts.get(value, 0) + n
+        return counts
+
+
+def _value_sets(reader, fieldname: str, offset: int) -> list[tuple[bytes, frozenset[int]]]:
+    out = []
+    for value in _lexicon(reader, fieldname):
+        ids = reader.postings(fieldname, value).all_ids()
+        out.append((value, frozenset(d + offset for d in ids) if offset else frozenset(ids)))
+    return out
+
+
+def _lexicon(reader, fieldname: str) -> Iterable[bytes]:
+    try:
+        return list(reader.lexicon(fieldname))
+    except KeyError:  # a field no document in this segment has
+        return []
