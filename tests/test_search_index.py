@@ -102,3 +102,51 @@ def test_an_annotation_task_rewrites_its_document_only_when_the_document_entry_c
     assert ("document", document.pk) in written, "an approved public link changes the document's facets"
     assert [i.id for i in services.search(user=None, text="Yezhov", filters=None).items] == [document.pk]
     assert backend.stamp("document", document.pk) == indexing.entry_for("document", document.pk).stamp
+
+
+@whoosh_only
+def test_memory_cursor_reads_like_a_file_without_copying_the_map():
+    import io
+    import pickle
+    import random
+
+    from search.backends.whoosh.mapped import MemoryCursor
+
+    data = pickle.dumps({"ids": list(range(300)), "text": "line one\nline two\n" * 50}) + b"tail\nend"
+    mine, real = MemoryCursor(memoryview(data)), io.BytesIO(data)
+    rng = random.Random(7)
+    for _ in range(300):
+        op = rng.choice(["read", "readline", "seek", "peek"])
+        if op == "read":
+            n = rng.choice([-1, 0, 1, 5, 64, 5000])
+            assert mine.read(n) == real.read(n)
+        elif op == "readline":
+            assert mine.readline() == real.readline()
+        elif op == "seek":
+            pos, whence = rng.randrange(0, len(data) + 10), rng.choice([0, 1, 2])
+            offset = pos if whence == 0 else rng.randrange(-20, 20)
+            if whence == 1 and real.tell() + offset < 0 or whence == 2 and len(data) + offset < 0:
+                continue
+            assert mine.seek(offset, whence) == real.seek(offset, whence)
+        else:
+            assert real.getvalue()[real.tell():].startswith(mine.peek(100))
+        assert mine.tell() == real.tell()
+    mine.seek(0)
+    assert pickle.load(mine) == pickle.loads(data)  # pickle reads ahead through peek
+    assert mine.read() == b"tail\nend"
+
+
+@whoosh_only
+@pytest.mark.django_db
+def test_a_searcher_on_a_merged_segment_reads_it_through_the_map(seed_index):
+    from whoosh.filedb import compound
+
+    from search.backends.whoosh.mapped import MappedBufferFile
+
+    assert compound.BufferFile is MappedBufferFile
+    reader = get_search_backend()._searcher().reader()
+    storage = reader._storage.a  # the merged segment's compound file (over the directory), mapped
+    assert isinstance(storage, compound.CompoundStorage) and storage._source is not None
+    part = storage.open_file(storage.list()[0])
+    assert isinstance(part, MappedBufferFile) and part.file.read(4) == bytes(part.get(0, 4))
+    assert services.search(user=None, text="Zinoviev").count >= 1

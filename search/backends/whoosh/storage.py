@@ -24,7 +24,10 @@ from whoosh.index import LockError
 
 from search.backends.base import IndexLockedError, Progress
 
+from . import mapped
 from .schema import make_schema
+
+mapped.install()
 
 logger = logging.getLogger("search")
 MERGE_AT_SEGMENTS = 24
