@@ -76,3 +76,18 @@ def test_sets_of_an_unchanged_segment_are_reused_after_an_index_change(monkeypat
     assert counted["kind"]["letter"] >= 1
     assert count == get_search_backend().search(
         services.SearchQuery(text="trial", facets=False, highlight=False)).total
+
+
+@whoosh_only
+@pytest.mark.django_db
+def test_the_kept_sets_stay_within_their_bounds_and_answer_the_same(seed_index):
+    from search.backends.whoosh import docsets, query
+
+    searcher = get_search_backend()._searcher()
+    matched = set(searcher.docs_for_query(query.parse(searcher.schema, "trial")))
+    roomy, tight = docsets.DocSets(), docsets.DocSets(max_entries=2, max_docnums=3)
+    for field in ("kind_f", "year_f", "decade_f", "author_f", "kind_f"):
+        assert tight.count(searcher, field, matched) == roomy.count(searcher, field, matched)
+        assert len(tight._entries) <= 2 and (tight._docnums <= 3 or len(tight._entries) == 1)
+    flt = query.combined_filter(services.SearchQuery(text="trial"))
+    assert tight.allowed(searcher, flt) == roomy.allowed(searcher, flt) == set(searcher.docs_for_query(flt))
