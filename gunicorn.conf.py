@@ -5,7 +5,7 @@ or the command line (`--bind 127.0.0.1:8102`)."""
 import multiprocessing
 import os
 
-wsgi_app = "archive_site.wsgi:application"
+wsgi_app = "config.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 # Sync workers: each request holds one database connection; search and annotation writes are short.
 workers = int(os.environ.get("WEB_CONCURRENCY", str(min(4, multiprocessing.cpu_count() * 2 + 1))))
@@ -25,7 +25,7 @@ proc_name = os.environ.get("GUNICORN_PROC_NAME", "archive")
 # Worker heartbeat files in memory where there is /dev/shm (not on a slow or shared disk).
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
-raw_env = [f"DJANGO_SETTINGS_MODULE={os.environ.get('DJANGO_SETTINGS_MODULE', 'archive_site.settings')}"]
+raw_env = [f"DJANGO_SETTINGS_MODULE={os.environ.get('DJANGO_SETTINGS_MODULE', 'config.settings')}"]
 # gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl), which two
 # instances on one machine would share: off unless a path of this instance's own is given.
 if os.environ.get("GUNICORN_CONTROL_SOCKET"):

@@ -1,72 +1,33 @@
-"""History as shown to people: each version of an annotation or record (who, when, what changed)."""
+"""Which versions of an annotation's history a reader may see, and what of them.
+
+The one rule (used by the history API, the history page and the curators' history page): a
+reader sees a version only if the read rule (``permissions``) would have let them see the
+annotation as it was then (a note that was private, or shared with a group they are not in, or
+rejected, shows none of that version); versions are compared only with the previous version the
+reader may see, so a diff never shows content from one they may not. Why it was rejected
+(``review_reason``) is for the creator and the curators only.
+"""
 
 from __future__ import annotations
 
+from archive_site import history as archive_history
+
+from . import permissions
 from .models import Annotation
 
-HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
-_SKIP = {"modified", "created"}
+REVIEW_FIELDS = frozenset({"review_reason"})
 
 
-def _value(v):
-    if isinstance(v, (list, tuple)):
-        return [_value(x) for x in v]
-    if isinstance(v, dict):
-        # m2m diff values are {"annotation": id, "tag": id} rows: keep the related id
-        return next((val for key, val in v.items() if key not in ("annotation", "id")), v)
-    if hasattr(v, "isoformat"):
-        return v.isoformat()
-    return v
+def readable_versions(user, rows) -> list:
+    """The history rows (newest first) of one annotation that ``user`` may see."""
+    return [row for row in rows if permissions.can_view_version(user, row)]
 
 
-def history_entries(rows) -> list[dict]:
-    """``rows``: historical rows of one object, newest first (a simple-history queryset)."""
-    rows = list(rows)
-    entries = []
-    for index, row in enumerate(rows):
-        older = rows[index + 1] if index + 1 < len(rows) else None
-        changes = []
-        if older is not None and row.history_type != "-":
-            try:
-                delta = row.diff_against(older)
-            except Exception:  # noqa: BLE001 - a diff across schema versions must not break the page
-                delta = None
-            if delta is not None:
-                changes = [
-                    {"field": c.field, "old": _value(c.old), "new": _value(c.new)}
-                    for c in delta.changes if c.field not in _SKIP
-                ]
-        entries.append({
-            "history_id": row.history_id,
-            "type": HISTORY_TYPES.get(row.history_type, row.history_type),
-            "date": row.history_date.isoformat(),
-            "user": row.history_user.get_username() if row.history_user_id else None,
-            "reason": row.history_change_reason or "",
-            "changes": changes,
-        })
-    return entries
-
-
-def deleted_annotations(limit: int = 200) -> list[dict]:
-    """Annotations whose last history row is a deletion (for curators to restore)."""
-    historical = Annotation.history.model
-    existing = Annotation.objects.values("pk")
-    rows = (
-        historical.objects.filter(history_type="-").exclude(id__in=existing)
-        .select_related("history_user").order_by("-history_date")[: limit * 3]
-    )
-    seen: set[int] = set()
-    out = []
-    for row in rows:
-        if row.id in seen:
-            continue
-        seen.add(row.id)
-        out.append({
-            "history_id": row.history_id, "id": row.id, "document_id": row.document_id,
-            "quote": row.target_quote, "comment": row.comment,
-            "deleted_by": row.history_user.get_username() if row.history_user_id else None,
-            "deleted_at": row.history_date.isoformat(),
-        })
-        if len(out) >= limit:
-            break
-    return out
+def annotation_history(user, pk: int) -> list[dict] | None:
+    """What ``user`` may see of annotation ``pk``'s history, newest first; None when they may see
+    no version of it (callers answer 404, as for an id never used)."""
+    rows = readable_versions(user, archive_history.versions(Annotation, pk))
+    if not rows:
+        return None
+    hidden = frozenset() if permissions.can_read_review_reason(user, rows[0]) else REVIEW_FIELDS
+    return archive_history.present(rows, hidden_fields=hidden)

@@ -125,12 +125,12 @@ class Annotation(models.Model):
     def __str__(self) -> str:
         return f"{self.document.slug} [{self.target_start}:{self.target_end}] {self.target_quote[:40]}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("annotation-detail", kwargs={"pk": self.pk})
+
     @property
     def visibility_label(self) -> str:
         """The visibility as the API spells it: private, public or group:<name>."""
         if self.visibility == self.Visibility.GROUP and self.group_id:
             return f"group:{self.group.name}"
         return self.visibility
-
-    def get_absolute_url(self) -> str:
-        return reverse("annotation-detail", kwargs={"pk": self.pk})

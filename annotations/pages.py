@@ -15,10 +15,10 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from . import accounts, history, records, services
+from . import accounts, history, selectors, services
 from .models import Annotation, AnnotationGroup
-from .permissions import can_view, is_curator
-from .schemas import AnnotationInput
+from .permissions import is_curator
+from .schemas import AnnotationInput, InputError
 
 
 def _error_text(error: ValidationError) -> str:
@@ -82,11 +82,10 @@ def group_add_member(request, name: str):
 
 
 def annotation_history(request, pk: int):
-    annotation = get_object_or_404(Annotation.objects.select_related("document"), pk=pk)
-    if not can_view(request.user, annotation):
+    annotation = selectors.get_visible_annotation(request.user, pk)
+    entries = history.annotation_history(request.user, annotation.pk) if annotation is not None else None
+    if entries is None:
         raise Http404("No such annotation.")
-    rows = annotation.history.select_related("history_user").order_by("-history_date", "-history_id")
-    entries = history.history_entries(rows)
     for entry in entries:
         entry["when"] = datetime.fromisoformat(entry["date"])
     return render(request, "annotations/history.html", {"annotation": annotation, "entries": entries})
@@ -94,26 +93,9 @@ def annotation_history(request, pk: int):
 
 @login_required
 @require_POST
-def record_from_passage(request):
-    try:
-        record = records.create_record_from_passage(
-            user=request.user, label=request.POST.get("label", ""), kind=request.POST.get("kind", ""),
-            description=request.POST.get("description", ""),
-        )
-    except PermissionDenied as error:
-        return JsonResponse({"detail": str(error)}, status=403)
-    except ValidationError as error:
-        return JsonResponse({"detail": _error_text(error)}, status=400)
-    return JsonResponse(
-        {"id": record.pk, "label": record.label, "kind": record.kind, "url": record.get_absolute_url()}, status=201
-    )
-
-
-@login_required
-@require_POST
 def annotation_reply(request, pk: int):
-    parent = get_object_or_404(Annotation.objects.select_related("document", "group"), pk=pk, reply_to__isnull=True)
-    if not can_view(request.user, parent):
+    parent = selectors.get_visible_annotation(request.user, pk)
+    if parent is None:
         raise Http404("No such annotation.")
     comment = request.POST.get("comment", "").strip()
     wants_json = request.headers.get("Accept", "").startswith("application/json")
@@ -122,16 +104,13 @@ def annotation_reply(request, pk: int):
             return JsonResponse({"detail": "A reply needs some text."}, status=400)
         messages.error(request, "A reply needs some text.")
     else:
-        # A reply is seen by exactly the readers of the annotation it answers.
-        data = AnnotationInput(
-            document=parent.document, reply_to=parent, comment=comment[:10_000],
-            visibility=parent.visibility, group=parent.group,
-        )
+        # Who sees the reply is the service's rule (its parent's readers), not this page's.
+        data = AnnotationInput(document=parent.document, reply_to=parent, comment=comment[:10_000])
         try:
             reply = services.create_annotation(user=request.user, data=data)
-        except PermissionDenied as error:
+        except (PermissionDenied, InputError) as error:
             if wants_json:
-                return JsonResponse({"detail": str(error)}, status=403)
+                return JsonResponse({"detail": str(error)}, status=403 if isinstance(error, PermissionDenied) else 400)
             messages.error(request, str(error))
             return redirect(f"{parent.document.get_absolute_url()}#hl-{parent.pk}")
         if wants_json:

@@ -17,20 +17,17 @@ from django.db.models import Prefetch, QuerySet
 from archive_site.models import Document
 from archive_site.views import paragraphs
 
+from . import presenters, selectors
 from .models import Annotation as AnnotationModel
-from .models import AnnotationGroup, EntityType, Tag
-from .permissions import can_create, can_edit, can_read_review_reason, is_curator, visible_q
+from .models import AnnotationGroup, EntityType
+from .permissions import can_create, is_curator, visible_q
 
 MAX_TAG_SUGGESTIONS = 1000
 
 
 def visible_annotations(document: Document, user) -> QuerySet[AnnotationModel]:
     """Top-level annotations on ``document`` that ``user`` may see, with their replies."""
-    replies = (
-        AnnotationModel.objects.filter(visible_q(user))
-        .select_related("creator")
-        .order_by("created", "id")
-    )
+    replies = AnnotationModel.objects.filter(visible_q(user)).select_related("creator").order_by("created", "id")
     return (
         AnnotationModel.objects.filter(document=document, reply_to__isnull=True)
         .filter(visible_q(user))
@@ -38,40 +35,6 @@ def visible_annotations(document: Document, user) -> QuerySet[AnnotationModel]:
         .prefetch_related("tags", "records", Prefetch("replies", queryset=replies, to_attr="visible_replies"))
         .order_by("target_start", "target_end", "id")
     )
-
-
-def annotation_view(annotation: AnnotationModel, user) -> dict:
-    """What the page (and its script) shows of one annotation: plain data, escaped on output."""
-    entity = annotation.entity_type
-    return {
-        "id": annotation.pk,
-        "start": annotation.target_start,
-        "end": annotation.target_end,
-        "quote": annotation.target_quote,
-        "comment": annotation.comment,
-        "tags": [tag.name for tag in annotation.tags.all()],
-        "entity_type": {"key": entity.key, "label": entity.label} if entity else None,
-        "records": [
-            {"id": r.pk, "label": r.label, "kind": r.kind, "url": r.get_absolute_url()} for r in annotation.records.all()
-        ],
-        "creator": annotation.creator.get_username(),
-        "mine": bool(user.is_authenticated and annotation.creator_id == user.pk),
-        "visibility": annotation.visibility_label,
-        "visibility_kind": annotation.visibility,
-        "status": annotation.status,
-        "review_reason": annotation.review_reason if can_read_review_reason(user, annotation) else "",
-        "anchored": annotation.anchor_state == AnnotationModel.AnchorState.ANCHORED,
-        "created": annotation.created.isoformat(),
-        "modified": annotation.modified.isoformat(),
-        "can_edit": can_edit(user, annotation),
-        "history_url": f"/annotations/{annotation.pk}/history/",
-        "api_url": f"/api/annotations/{annotation.pk}/",
-        "replies": [
-            {"id": reply.pk, "creator": reply.creator.get_username(), "comment": reply.comment,
-             "created": reply.created.isoformat()}
-            for reply in getattr(annotation, "visible_replies", [])
-        ],
-    }
 
 
 SCOPES = {"mine", "group", "public"}
@@ -202,7 +165,7 @@ def reading_room_context(document: Document, user, filters: dict | None = None) 
     """Everything the annotated-text include needs."""
     filters = filters or {"scope": "", "entity": "", "status": ""}
     annotations = list(visible_annotations(document, user))
-    views = [annotation_view(a, user) for a in annotations]
+    views = [presenters.card(a, user=user, replies=a.visible_replies) for a in annotations]
     for view in views:
         view["listed"] = matches_filters(view, **filters)
     entity_types = list(EntityType.objects.all())
@@ -217,7 +180,7 @@ def reading_room_context(document: Document, user, filters: dict | None = None) 
         "is_curator": is_curator(user),
         "entity_types": [{"key": e.key, "label": e.label} for e in entity_types],
         "groups": [g.name for g in groups],
-        "tags": list(Tag.objects.order_by("name").values_list("name", flat=True)[:MAX_TAG_SUGGESTIONS])
+        "tags": list(selectors.visible_tags(user).values_list("name", flat=True)[:MAX_TAG_SUGGESTIONS])
         if signed_in else [],
         "annotations": views,
     }

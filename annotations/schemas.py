@@ -254,16 +254,21 @@ def _parse_motivation(value, data: AnnotationInput) -> None:
     data.motivation = motivations[0].rsplit("#", 1)[-1] if motivations else None
 
 
-def _parse_visibility(value, data: AnnotationInput) -> None:
+def parse_visibility(value, *, field: str = "visibility") -> tuple[str, AnnotationGroup | None]:
+    """The one reading of a visibility as the API spells it (``private``, ``public`` or
+    ``group:<name>`` of an existing group): (visibility, group). ``InputError`` otherwise."""
     if not isinstance(value, str):
-        raise _err("visibility", VISIBILITY_HELP)
+        raise _err(field, VISIBILITY_HELP)
     if value in (Annotation.Visibility.PRIVATE, Annotation.Visibility.PUBLIC):
-        data.visibility = value
-        return
+        return value, None
     if value.startswith("group:") and value[6:]:
-        group = AnnotationGroup.objects.filter(name=value[6:]).first()
+        name = value[6:]
+        group = AnnotationGroup.objects.filter(name=name).first() if name.isprintable() and "\x00" not in name else None
         if group is None:
-            raise _err("visibility", f"Unknown group {value[6:]!r}.")
-        data.visibility, data.group = Annotation.Visibility.GROUP, group
-        return
-    raise _err("visibility", f"Unknown visibility {value!r}. {VISIBILITY_HELP}")
+            raise _err(field, f"Unknown group {name[:100]!r}.")
+        return Annotation.Visibility.GROUP, group
+    raise _err(field, f"Unknown visibility {value[:100]!r}. {VISIBILITY_HELP}")
+
+
+def _parse_visibility(value, data: AnnotationInput) -> None:
+    data.visibility, data.group = parse_visibility(value)

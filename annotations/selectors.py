@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from . import permissions
-from .models import Annotation
+from .models import Annotation, Tag
+from .schemas import InputError, parse_visibility
 
 FILTERS = ("document", "tag", "entity_type", "record", "creator", "status", "visibility", "reply_to", "anchor_state")
 
@@ -79,11 +80,11 @@ def filter_annotations(qs: QuerySet[Annotation], params) -> QuerySet[Annotation]
             raise FilterError(f"Unknown status; use one of {', '.join(Annotation.Status.values)}.")
         qs = qs.filter(status=value("status"))
     if value("visibility"):
-        vis = value("visibility")
-        if vis.startswith("group:"):
-            qs = qs.filter(visibility=Annotation.Visibility.GROUP, group__name=vis[6:])
-        else:
-            qs = qs.filter(visibility=vis)
+        try:
+            visibility, group = parse_visibility(value("visibility"))
+        except InputError as exc:
+            raise FilterError(str(exc)) from None
+        qs = qs.filter(visibility=visibility, group=group)
     if value("reply_to"):
         if not value("reply_to").isdigit():
             raise FilterError("reply_to must be an annotation id.")
@@ -91,6 +92,13 @@ def filter_annotations(qs: QuerySet[Annotation], params) -> QuerySet[Annotation]
     if value("anchor_state"):
         qs = qs.filter(anchor_state=value("anchor_state"))
     return qs.distinct() if value("tag") or value("record") else qs
+
+
+def visible_tags(user) -> QuerySet[Tag]:
+    """The tags on annotations ``user`` may see (suggestions in the editor, tag lists): never a
+    tag that exists only on someone else's private note or on deleted ones."""
+    visible = Annotation.objects.filter(permissions.visible_q(user))
+    return Tag.objects.filter(annotations__in=visible.values("pk")).distinct().order_by("name")
 
 
 def record_annotations(user, record) -> QuerySet[Annotation]:

@@ -2,29 +2,33 @@
 the one history row per logical change (who, when, what) and the ``annotation_changed`` signal,
 sent last, inside the transaction, after tags and records are set (search's outbox).
 
-Status rule: curators' new annotations start ``approved``, everybody else's ``pending``; only
-curators may set ``status`` — a status sent by anyone else is ignored (documented in the README).
+Rules decided here, and only here:
+
+- **Status.** Curators' new annotations start ``approved``, everybody else's ``pending``; only
+  curators may set ``status`` (a status sent by anyone else is ignored). An edit by anyone but a
+  curator that changes what an approved or rejected annotation says sends it back to ``pending``:
+  what a curator approved is never silently replaced (``permissions.needs_review_after_edit``).
+- **Replies.** A reply is seen by exactly the readers of the annotation it answers: its
+  visibility and group are always its parent's (whatever the request said), and follow the
+  parent's when that changes. Threads are at most ``permissions.MAX_REPLY_DEPTH`` deep.
+
+Other apps (curation) write annotations through ``record_change`` and ``relations_changing``, so
+that their changes keep the same history row and index task.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.utils import timezone
-from simple_history.signals import (
-    post_create_historical_m2m_records,
-    post_create_historical_record,
-    pre_create_historical_m2m_records,
-    pre_create_historical_record,
-)
 
 from archive_site.models import Document
 
 from . import anchoring, permissions, selectors
 from .models import ANNOTATION_HISTORY, Annotation, Tag
-from .schemas import AnnotationInput
+from .schemas import AnnotationInput, InputError
 from .signals import annotation_changed
 
 
@@ -42,109 +46,58 @@ class ReanchorReport:
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _record_history(annotation: Annotation, history_type: str, user, reason: str | None = None,
-                    m2m_rows: dict[str, list] | None = None) -> None:
-    """One history row for this logical change. ``m2m_rows``: the annotation's tag and record
-    rows (through-table rows) when the caller has just written them, so that the snapshot is
-    taken from them instead of being read back from the database."""
+@contextmanager
+def _quietly(annotation: Annotation):
+    """Writes inside make no history rows of their own (m2m changes included): the service writes
+    the one row for the whole logical change (``_write_history``)."""
+    annotation.skip_history_when_saving = True
+    try:
+        yield annotation
+    finally:
+        del annotation.skip_history_when_saving
+
+
+def _write_history(annotation: Annotation, history_type: str, user, reason: str = "") -> None:
+    """One history row for this logical change, made by django-simple-history itself (with the
+    tag and record snapshot), saying who made it and why."""
     annotation._history_user = user if (user is not None and user.is_authenticated) else None
     if reason:
         annotation._change_reason = reason
-    if m2m_rows is None:
+    try:
         ANNOTATION_HISTORY.create_historical_record(annotation, history_type)
-    else:
-        _create_historical_record(annotation, history_type, m2m_rows)
-    for attr in ("_change_reason",):
-        annotation.__dict__.pop(attr, None)
-
-
-def _create_historical_record(annotation: Annotation, history_type: str, m2m_rows: dict[str, list]) -> None:
-    """``ANNOTATION_HISTORY.create_historical_record`` (django-simple-history 3.x: the same row,
-    the same m2m snapshot rows, the same signals), except that the m2m snapshot is made from
-    ``m2m_rows`` rather than from one SELECT per m2m field inside the write transaction."""
-    history = ANNOTATION_HISTORY
-    manager = getattr(annotation, history.manager_name)
-    history_date = getattr(annotation, "_history_date", timezone.now())
-    history_user = history.get_history_user(annotation)
-    reason = history.get_change_reason_for_object(annotation, history_type, None)
-    attrs = {field.attname: getattr(annotation, field.attname) for field in history.fields_included(annotation)}
-    if getattr(manager.model, "history_relation", None) is not None:
-        attrs["history_relation"] = annotation
-    row = manager.model(history_date=history_date, history_type=history_type, history_user=history_user,
-                        history_change_reason=reason, **attrs)
-    pre_create_historical_record.send(sender=manager.model, instance=annotation, history_date=history_date,
-                                      history_user=history_user, history_change_reason=reason,
-                                      history_instance=row, using=None)
-    row.save()
-    for field in row._history_m2m_fields:
-        m2m_model = history.m2m_models[field]
-        names = [f.name for f in getattr(annotation, field.name).through._meta.fields]
-        insert = [m2m_model(history=row, **{name: getattr(through, name) for name in names})
-                  for through in m2m_rows[field.name]]
-        pre_create_historical_m2m_records.send(sender=m2m_model, rows=insert, history_instance=row,
-                                               instance=annotation, field=field)
-        created = m2m_model.objects.bulk_create(insert) if insert else []
-        post_create_historical_m2m_records.send(sender=m2m_model, created_rows=created, history_instance=row,
-                                                instance=annotation, field=field)
-    post_create_historical_record.send(sender=manager.model, instance=annotation, history_instance=row,
-                                       history_date=history_date, history_user=history_user,
-                                       history_change_reason=reason, using=None)
-
-
-def _save_quietly(annotation: Annotation) -> None:
-    """Save without simple-history's automatic rows (the service writes one row itself)."""
-    annotation.skip_history_when_saving = True
-    try:
-        annotation.save()
     finally:
-        del annotation.skip_history_when_saving
-
-
-def _set_relations(annotation: Annotation, data: AnnotationInput) -> None:
-    annotation.skip_history_when_saving = True
-    try:
-        tags = []
-        for name in data.tags:
-            tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
-            tags.append(tag)
-        annotation.tags.set(tags)
-        annotation.records.set(data.records)
-    finally:
-        del annotation.skip_history_when_saving
-
-
-def _existing_tags(names: list[str]) -> dict[str, Tag]:
-    """The tags that already exist for ``names`` (case-insensitive), read before the write
-    transaction; the rest are looked up again and created inside it (``_add_relations``)."""
-    found = {}
-    for name in names:
-        tag = Tag.objects.filter(name__iexact=name).first()
-        if tag is not None:
-            found[name] = tag
-    return found
-
-
-def _add_relations(annotation: Annotation, data: AnnotationInput, tags: dict[str, Tag]) -> dict[str, list]:
-    """Tags and records of a new annotation, one INSERT per relation (a new annotation has none
-    to compare with, so ``set()``'s reads are not needed and no m2m signal is due: history is
-    written by the service). Returns the through rows written, for the history snapshot."""
-    unique_tags: dict[int, Tag] = {}
-    for name in data.tags:
-        tag = tags.get(name) or Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
-        unique_tags.setdefault(tag.pk, tag)
-    unique_records = {record.pk: record for record in data.records}
-    tag_through, record_through = Annotation.tags.through, Annotation.records.through
-    rows = {"tags": [tag_through(annotation=annotation, tag=tag) for tag in unique_tags.values()],
-            "records": [record_through(annotation=annotation, record=record) for record in unique_records.values()]}
-    if rows["tags"]:
-        rows["tags"] = tag_through.objects.bulk_create(rows["tags"])
-    if rows["records"]:
-        rows["records"] = record_through.objects.bulk_create(rows["records"])
-    return rows
+        annotation.__dict__.pop("_change_reason", None)
 
 
 def _changed(annotation: Annotation, *, deleted: bool = False) -> None:
     annotation_changed.send(sender=Annotation, annotation=annotation, deleted=deleted)
+
+
+def record_change(annotation: Annotation, *, user, reason: str = "", history_type: str = "~") -> Annotation:
+    """Save ``annotation`` as one logical change: the row, one history row (who, why) and its index
+    task, in the caller's transaction. Writes of other apps (curation) go through here."""
+    with _quietly(annotation):
+        annotation.save()
+    _write_history(annotation, history_type, user, reason)
+    _changed(annotation)
+    return annotation
+
+
+@contextmanager
+def relations_changing(annotation: Annotation):
+    """Change an annotation's tags or records inside (``annotation.records.add(...)``) without a
+    history row per change; follow with ``record_change``."""
+    with _quietly(annotation):
+        yield annotation
+
+
+def _tags_for(names: list[str]) -> list[Tag]:
+    """One tag per name (case-insensitive: an existing spelling wins), created where missing."""
+    tags: dict[int, Tag] = {}
+    for name in names:
+        tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
+        tags.setdefault(tag.pk, tag)
+    return list(tags.values())
 
 
 def _check_group(user, data: AnnotationInput) -> None:
@@ -193,12 +146,35 @@ def _motivation(data: AnnotationInput) -> str:
 def _apply_fields(annotation: Annotation, data: AnnotationInput, user) -> None:
     annotation.comment = data.comment
     annotation.entity_type = data.entity_type
-    annotation.visibility = data.visibility
-    annotation.group = data.group
+    if annotation.reply_to_id is None:
+        annotation.visibility = data.visibility
+        annotation.group = data.group if data.visibility == Annotation.Visibility.GROUP else None
+    else:  # a reply is seen by the readers of its parent, never by more
+        annotation.visibility, annotation.group_id = annotation.reply_to.visibility, annotation.reply_to.group_id
     annotation.motivation = _motivation(data)
     if data.status is not None and permissions.can_review(user) and data.status != annotation.status:
         annotation.status = data.status
         annotation.reviewed_by = user
+
+
+def _thread_depth(annotation: Annotation) -> int:
+    """How many annotations ``annotation`` answers up its thread (0 for a top-level one)."""
+    depth, node = 0, annotation
+    while node.reply_to_id is not None and depth <= permissions.MAX_REPLY_DEPTH:
+        node, depth = node.reply_to, depth + 1
+    return depth
+
+
+def _content(annotation: Annotation, tags=None, records=None) -> tuple:
+    """What a reader is shown of an annotation (for deciding whether an edit changed it)."""
+    if tags is None:
+        tags = annotation.tags.values_list("pk", flat=True)
+        records = annotation.records.values_list("pk", flat=True)
+    return (
+        annotation.document_id, annotation.target_start, annotation.target_end, annotation.comment,
+        annotation.entity_type_id, annotation.visibility, annotation.group_id, annotation.motivation,
+        frozenset(tags), frozenset(records),
+    )
 
 
 # --- annotations ---------------------------------------------------------------------------
@@ -207,59 +183,100 @@ def _apply_fields(annotation: Annotation, data: AnnotationInput, user) -> None:
 def create_annotation(*, user, data: AnnotationInput) -> Annotation:
     """Checks, anchoring and lookups first; then one short write transaction (on SQLite it holds
     the database's only write lock from BEGIN IMMEDIATE to COMMIT, so nothing that only reads is
-    done inside it): the annotation, its tags and records, its history row and its index task."""
+    done inside it but the history row's snapshot of what was just written): the annotation, its
+    tags and records, its history row and its index task."""
     if not permissions.can_create(user):
         raise PermissionDenied("Sign in to annotate.")
-    _check_group(user, data)
     annotation = Annotation(creator=user)
     if data.reply_to is not None:
-        if not permissions.can_view(user, data.reply_to):
+        parent = data.reply_to
+        if not permissions.can_view(user, parent):
             raise PermissionDenied("You cannot reply to an annotation you cannot see.")
-        annotation.reply_to = data.reply_to
-        annotation.document = data.reply_to.document
+        if _thread_depth(parent) + 1 > permissions.MAX_REPLY_DEPTH:
+            raise InputError({"target": f"Replies nest at most {permissions.MAX_REPLY_DEPTH} deep: "
+                                        "answer an annotation higher up the thread."})
+        annotation.reply_to = parent
+        annotation.document = parent.document
     else:
+        _check_group(user, data)
         _apply_target(annotation, data)
-    curator = permissions.is_curator(user)
-    annotation.status = Annotation.Status.APPROVED if curator else Annotation.Status.PENDING
+    annotation.status = Annotation.Status.APPROVED if permissions.is_curator(user) else Annotation.Status.PENDING
     _apply_fields(annotation, data, user)
-    tags = _existing_tags(data.tags)
+    existing = {name: Tag.objects.filter(name__iexact=name).first() for name in data.tags}
     with transaction.atomic():
-        _save_quietly(annotation)
-        rows = _add_relations(annotation, data, tags)
-        _record_history(annotation, "+", user, m2m_rows=rows)
+        with _quietly(annotation):
+            annotation.save()
+            tags = _add_tags(annotation, data.tags, existing)
+            records = list({record.pk: record for record in data.records}.values())
+            if records:
+                Annotation.records.through.objects.bulk_create(
+                    [Annotation.records.through(annotation=annotation, record=r) for r in records])
+        _write_history(annotation, "+", user)
         _changed(annotation)
-    return selectors.with_relations(annotation, tags=[row.tag for row in rows["tags"]],
-                                    records=[row.record for row in rows["records"]])
+    return selectors.with_relations(annotation, tags=tags, records=records)
+
+
+def _add_tags(annotation: Annotation, names: list[str], existing: dict[str, Tag | None]) -> list[Tag]:
+    """A new annotation's tags, one INSERT for the links (it has none to compare with). Tags looked
+    up before the transaction are used as they are; the others are looked up again inside it."""
+    tags: dict[int, Tag] = {}
+    for name in names:
+        tag = existing.get(name) or Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
+        tags.setdefault(tag.pk, tag)
+    if tags:
+        Annotation.tags.through.objects.bulk_create(
+            [Annotation.tags.through(annotation=annotation, tag=tag) for tag in tags.values()])
+    return list(tags.values())
 
 
 @transaction.atomic
 def update_annotation(*, user, annotation: Annotation, data: AnnotationInput, if_match: str | None = None) -> Annotation:
     """Replace the annotation's content (a PUT). ``if_match``: the client's ETag(s), checked
     against the current version under a row lock (``PreconditionFailed`` on mismatch)."""
-    from .w3c import etag  # local: w3c imports models only, but keep services' import surface small
+    from .w3c import etag  # w3c presents annotations; the services only need its validator
 
-    current = Annotation.objects.select_for_update().get(pk=annotation.pk)
+    current = Annotation.objects.select_for_update().select_related("reply_to").get(pk=annotation.pk)
     if not permissions.can_edit(user, current):
         raise PermissionDenied("Only the creator or a curator may edit this annotation.")
     if if_match is not None and not etag_matches(if_match, etag(current)):
         raise PreconditionFailed("The annotation has changed since you fetched it (If-Match does not match).")
-    _check_group(user, data)
     annotation = current
+    before = _content(annotation)
     if annotation.reply_to_id is None:
         if data.reply_to is not None:
             raise anchoring.AnchorError("An annotation cannot be turned into a reply.")
+        _check_group(user, data)
         _apply_target(annotation, data)
     elif data.reply_to is None or data.reply_to.pk != annotation.reply_to_id:
         raise anchoring.AnchorError("A reply's target (its parent annotation) cannot be changed.")
+    status_before = annotation.status
     _apply_fields(annotation, data, user)
-    if annotation.status == Annotation.Status.REJECTED and not permissions.can_review(user):
-        # The creator's answer to a rejection: the edited annotation goes back for review.
+    tags = _tags_for(data.tags)
+    records = list({record.pk: record for record in data.records}.values())
+    changed = _content(annotation, [t.pk for t in tags], [r.pk for r in records]) != before
+    if changed and annotation.status == status_before != Annotation.Status.PENDING \
+            and permissions.needs_review_after_edit(user):
+        # What a curator approved (or rejected) is not what it says now: back to the queue.
         annotation.status = Annotation.Status.PENDING
-    _save_quietly(annotation)
-    _set_relations(annotation, data)
-    _record_history(annotation, "~", user)
-    _changed(annotation)
+        annotation.reviewed_by = None
+    with relations_changing(annotation):
+        annotation.tags.set(tags)
+        annotation.records.set(records)
+    record_change(annotation, user=user)
+    if (before[5], before[6]) != (annotation.visibility, annotation.group_id):
+        _replies_follow(annotation, user)
     return annotation
+
+
+def _replies_follow(annotation: Annotation, user) -> None:
+    """The replies of ``annotation`` (and theirs) take its new visibility, each with a history row."""
+    frontier = [annotation]
+    while frontier:
+        replies = list(Annotation.objects.select_for_update().filter(reply_to__in=frontier).order_by("pk"))
+        for reply in replies:
+            reply.visibility, reply.group_id = annotation.visibility, annotation.group_id
+            record_change(reply, user=user, reason=f"visibility follows annotation {annotation.pk}")
+        frontier = replies
 
 
 def etag_matches(if_match: str, current: str) -> bool:
@@ -269,7 +286,8 @@ def etag_matches(if_match: str, current: str) -> bool:
     return current in tags
 
 
-def _with_replies(annotation: Annotation) -> list[Annotation]:
+def thread_of(annotation: Annotation) -> list[Annotation]:
+    """The annotation and every reply under it, parents before their replies."""
     found, frontier = [], [annotation]
     while frontier:
         found.extend(frontier)
@@ -277,7 +295,9 @@ def _with_replies(annotation: Annotation) -> list[Annotation]:
     return found
 
 
-def _thread_marker(annotation_id: int) -> str:
+def thread_marker(annotation_id: int) -> str:
+    """The change reason of the replies deleted with annotation ``annotation_id``; restoring it
+    finds them by it."""
     return f"deleted with its thread (annotation {annotation_id})"
 
 
@@ -288,86 +308,16 @@ def delete_annotation(*, user, annotation: Annotation) -> None:
     exactly them back."""
     if not permissions.can_delete(user, annotation):
         raise PermissionDenied("Only the creator or a curator may delete this annotation.")
-    doomed = _with_replies(annotation)
-    ids = [a.pk for a in doomed]
+    doomed = thread_of(annotation)
+    ids = [item.pk for item in doomed]
     for item in reversed(doomed):  # replies first (deepest last found), each with its own history row
         item._history_user = user
         if item is not annotation:
-            item._change_reason = _thread_marker(annotation.pk)
+            item._change_reason = thread_marker(annotation.pk)
         item.delete()
     for item, pk in zip(doomed, ids, strict=True):
         item.pk = item.id = pk  # receivers need the id of what was deleted
         _changed(item, deleted=True)
-
-
-@transaction.atomic
-def restore_annotation(*, user, history_id: int) -> Annotation:
-    """Bring back an annotation (deleted or not) as it was in history row ``history_id``;
-    curators only. Restoring a deletion also restores the replies deleted with it. Record links
-    to records deleted since are dropped."""
-    if not permissions.can_review(user):
-        raise PermissionDenied("Only curators may restore annotations.")
-    row = Annotation.history.model.objects.filter(history_id=history_id).first()
-    if row is None:
-        raise Annotation.DoesNotExist(f"No history entry {history_id}.")
-    if not Document.objects.filter(pk=row.document_id).exists():
-        raise Annotation.DoesNotExist("The annotation's document no longer exists.")
-    if row.reply_to_id and not Annotation.objects.filter(pk=row.reply_to_id).exists():
-        raise Annotation.DoesNotExist("Restore the annotation this one replies to first.")
-    annotation = _restore_row(user, row)
-    if row.history_type == "-":
-        # This deletion's rows: after the parent's last version before it, up to the deletion itself.
-        since = annotation.history.filter(history_date__lt=row.history_date).exclude(history_type="-").first()
-        replies = Annotation.history.model.objects.filter(
-            history_type="-", history_change_reason=_thread_marker(row.id), history_date__lte=row.history_date,
-            history_date__gte=since.history_date if since else row.history_date,
-        ).order_by("-history_id")  # parents were deleted after their replies: restore them first
-        for reply_row in replies:
-            if not Annotation.objects.filter(pk=reply_row.id).exists():
-                _restore_row(user, reply_row)
-    return annotation
-
-
-def _restore_row(user, row) -> Annotation:
-    historical_model = Annotation.history.model
-    if row.history_type == "-":  # deletion rows carry no m2m snapshot: take the version before
-        snapshot = (
-            historical_model.objects.filter(id=row.id, history_date__lte=row.history_date)
-            .exclude(history_type="-").order_by("-history_date", "-history_id").first()
-        ) or row
-    else:
-        snapshot = row
-    existed = Annotation.objects.filter(pk=row.id).exists()
-    annotation = row.instance
-    from archive_site.models import Record
-
-    tag_ids = list(snapshot.tags.values_list("tag_id", flat=True))
-    record_ids = list(Record.objects.filter(pk__in=snapshot.records.values_list("record_id", flat=True)).values_list("pk", flat=True))
-    annotation.skip_history_when_saving = True
-    try:
-        annotation.save(force_insert=not existed)
-        annotation.tags.set(tag_ids)
-        annotation.records.set(record_ids)
-    finally:
-        del annotation.skip_history_when_saving
-    annotation.refresh_from_db()
-    _record_history(annotation, "~" if existed else "+", user, reason=f"restored from history entry {row.history_id}")
-    _changed(annotation)
-    return annotation
-
-
-@transaction.atomic
-def review_annotation(*, user, annotation: Annotation, status: str, reason: str = "") -> Annotation:
-    """Approve or reject (curators)."""
-    if not permissions.can_review(user):
-        raise PermissionDenied("Only curators may review annotations.")
-    if status not in Annotation.Status.values:
-        raise ValueError(f"Unknown status {status!r}.")
-    annotation.status, annotation.review_reason, annotation.reviewed_by = status, reason, user
-    _save_quietly(annotation)
-    _record_history(annotation, "~", user, reason=f"review: {status}")
-    _changed(annotation)
-    return annotation
 
 
 # --- re-anchoring after a text edit --------------------------------------------------------
@@ -431,7 +381,19 @@ def reanchor_document(document: Document, old_text: str | None = None, *, user=N
             annotation.anchor_state = Annotation.AnchorState.ANCHORED
             reason = "re-anchored after a text edit" + ("" if anchor.exact else " (fuzzy match)")
         annotation.document = document
-        _save_quietly(annotation)
-        _record_history(annotation, "~", user, reason=reason)
-        _changed(annotation)
+        record_change(annotation, user=user, reason=reason)
     return ReanchorReport(**counts)
+
+
+def reattach(annotation: Annotation, *, user, start: int, end: int) -> Annotation:
+    """Anchor ``annotation`` at ``[start, end)`` of its document's current text, where the text
+    must be its quote (the caller checks who may; curators re-attach orphans by hand)."""
+    annotation = Annotation.objects.select_for_update().select_related("document").get(pk=annotation.pk)
+    if annotation.reply_to_id:
+        raise anchoring.AnchorError("A reply has no passage to re-attach.")
+    text = annotation.document.text
+    anchoring.check_selector(text, start=start, end=end, quote=annotation.target_quote)
+    annotation.target_start, annotation.target_end = start, end
+    annotation.target_prefix, annotation.target_suffix = anchoring.context(text, start, end)
+    annotation.anchor_state = Annotation.AnchorState.ANCHORED
+    return record_change(annotation, user=user, reason=f"re-attached by hand at [{start}, {end})")

@@ -12,7 +12,3 @@ Arguments: ``annotation`` (the instance; for a deletion, the instance as it was)
 from django.dispatch import Signal
 
 annotation_changed = Signal()
-
-# Sent by ``annotations.backup.import_archive`` inside its transaction, after every row is written;
-# receivers (search) re-index the whole archive. No arguments.
-archive_restored = Signal()

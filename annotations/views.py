@@ -16,14 +16,14 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status as http
 from rest_framework.exceptions import ParseError
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from archive_site.models import Document, Record
 
-from . import curation, history, permissions, selectors, services, suggestions, w3c
+from . import history, permissions, presenters, selectors, services, suggestions, w3c
 from .anchoring import AnchorError
 from .models import Annotation, EntityType
 from .schemas import MAX_JSON_BYTES, InputError, parse_annotation
@@ -38,8 +38,8 @@ class AnnotationJSONLDRenderer(JSONRenderer):
     ensure_ascii = False
 
 
-class JSONLDParser(JSONParser):
-    media_type = "application/ld+json"
+# The project's JSON and JSON-LD parsers (settings: they refuse text no database can store).
+JSON_PARSERS = [p for p in api_settings.DEFAULT_PARSER_CLASSES if p.media_type.endswith("json")]
 
 
 class AlwaysJSONLD(BaseContentNegotiation):
@@ -61,7 +61,7 @@ JSON_SCHEMA = extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.
 
 class ProtocolView(APIView):
     renderer_classes = [AnnotationJSONLDRenderer]
-    parser_classes = [JSONLDParser, JSONParser]
+    parser_classes = JSON_PARSERS
     content_negotiation_class = AlwaysJSONLD
     permission_classes = [permissions.AnnotationAccess]
 
@@ -101,9 +101,7 @@ class ProtocolView(APIView):
     def annotation_response(self, annotation: Annotation, status=http.HTTP_200_OK, **headers) -> Response:
         if not selectors.relations_loaded(annotation):
             annotation = selectors.annotation_queryset().get(pk=annotation.pk)
-        body = w3c.to_jsonld(annotation, base=self.base())
-        if annotation.review_reason and permissions.can_read_review_reason(self.request.user, annotation):
-            body["reviewReason"] = annotation.review_reason  # why it was rejected: creator and curators
+        body = presenters.jsonld(annotation, user=self.request.user, base=self.base())
         response = Response(body, status=status)
         response["ETag"] = w3c.etag(annotation)
         response["Link"] = w3c.LINK_RESOURCE
@@ -166,11 +164,11 @@ class AnnotationContainer(ProtocolView):
             if page < 0 or page > last_page:
                 raise Http404("No such page.")
             iris = iris_param
-            items = list(qs[page * page_size : (page + 1) * page_size])
             body = w3c.page_json(
-                items=items, container_url=url(**({"iris": 1} if iris else {})),
+                items=self.items(qs[page * page_size : (page + 1) * page_size], iris),
+                container_url=url(**({"iris": 1} if iris else {})),
                 page_url=lambda n: url(**({"iris": 1} if iris else {}), page=n), page=page, last_page=last_page,
-                total=total, page_size=page_size, iris=iris, base=self.base(),
+                total=total, page_size=page_size,
             )
             return self._with_etag(Response(body))
         prefer = w3c.parse_prefer(request.headers.get("Prefer"))
@@ -180,9 +178,9 @@ class AnnotationContainer(ProtocolView):
         first: object = url(**extra, page=0)
         if prefer != w3c.PREFER_MINIMAL and total:
             first = w3c.page_json(
-                items=list(qs[:page_size]), container_url=url(**extra), page_url=lambda n: url(**extra, page=n),
-                page=0, last_page=last_page, total=total, page_size=page_size, iris=iris, base=self.base(),
-                with_context=False,
+                items=self.items(qs[:page_size], iris), container_url=url(**extra),
+                page_url=lambda n: url(**extra, page=n), page=0, last_page=last_page, total=total,
+                page_size=page_size, with_context=False,
             )
             first.pop("partOf", None)
         body = w3c.container_json(
@@ -192,6 +190,12 @@ class AnnotationContainer(ProtocolView):
         if request.headers.get("Prefer"):
             response["Preference-Applied"] = "return=representation"
         return self._with_etag(response)
+
+    def items(self, annotations, iris: bool) -> list:
+        base = self.base()
+        if iris:
+            return [w3c.annotation_url(a, base) for a in annotations]
+        return [presenters.jsonld(a, user=self.request.user, base=base, with_context=False) for a in annotations]
 
     def _with_etag(self, response: Response) -> Response:
         digest = hashlib.sha1(json.dumps(response.data, sort_keys=True, default=str).encode()).hexdigest()[:24]
@@ -256,54 +260,17 @@ class AnnotationDetail(ProtocolView):
 
 @JSON_SCHEMA
 class AnnotationHistory(ProtocolView):
-    """``GET /api/annotations/<id>/history/``: every version (who, when, what changed)."""
+    """``GET /api/annotations/<id>/history/``: the versions the reader may see (who, when, what
+    changed; ``annotations.history``)."""
 
     renderer_classes = [JSONRenderer]
 
     def get(self, request, pk):
         annotation = selectors.get_visible_annotation(request.user, pk)
-        if annotation is None:
+        entries = history.annotation_history(request.user, annotation.pk) if annotation is not None else None
+        if entries is None:
             raise Http404("No such annotation.")
-        rows = annotation.history.select_related("history_user").order_by("-history_date", "-history_id")
-        return Response({"id": w3c.annotation_url(annotation, self.base()), "history": history.history_entries(rows)})
-
-
-@JSON_SCHEMA
-class DeletedAnnotations(ProtocolView):
-    """``GET /api/annotations/deleted/``: deleted annotations a curator can restore."""
-
-    renderer_classes = [JSONRenderer]
-    permission_classes = [permissions.IsCurator]
-
-    def get(self, request):
-        return Response({"deleted": history.deleted_annotations()})
-
-
-@JSON_SCHEMA
-class RestoreAnnotation(ProtocolView):
-    """``POST /api/annotations/history/<history_id>/restore/`` (curators): bring back that version."""
-
-    permission_classes = [permissions.IsCurator]
-
-    def post(self, request, history_id):
-        annotation = services.restore_annotation(user=request.user, history_id=history_id)
-        return self.annotation_response(annotation, status=http.HTTP_200_OK)
-
-
-@JSON_SCHEMA
-class ReviewAnnotation(ProtocolView):
-    """``POST /api/annotations/<id>/review/`` ``{"status": "approved"|"rejected", "reason": ""}`` (curators)."""
-
-    permission_classes = [permissions.IsCurator]
-
-    def post(self, request, pk):
-        annotation = selectors.get_visible_annotation(request.user, pk)
-        if annotation is None:
-            raise Http404("No such annotation.")
-        data = request.data if isinstance(request.data, dict) else {}
-        status, reason = curation.check_review(data.get("status"), data.get("reason", ""))
-        annotation = services.review_annotation(user=request.user, annotation=annotation, status=status, reason=reason)
-        return self.annotation_response(annotation)
+        return Response({"id": w3c.annotation_url(annotation, self.base()), "history": entries})
 
 
 @JSON_SCHEMA
@@ -314,35 +281,13 @@ class RecordAnnotations(APIView):
     def get(self, request, pk):
         record = get_object_or_404(Record, pk=pk)
         base = w3c.base_of(request)
-        mentions = [mention_json(a, base) for a in selectors.record_annotations(request.user, record)]
+        mentions = [presenters.mention(a, user=request.user, base=base)
+                    for a in selectors.record_annotations(request.user, record)]
         return Response({
             "record": {"id": record.pk, "label": record.label, "kind": record.kind, "url": base + record.get_absolute_url()},
             "total": len(mentions),
             "mentions": mentions,
         })
-
-
-def mention_json(annotation: Annotation, base: str) -> dict:
-    document = annotation.document
-    link = base + document.get_absolute_url()
-    if annotation.target_start is not None:
-        link += f"#pos={annotation.target_start}-{annotation.target_end}"
-    return {
-        "annotation": w3c.to_jsonld(annotation, base=base, with_context=False),
-        "document": {"slug": document.slug, "title": document.title, "url": base + document.get_absolute_url()},
-        "quote": annotation.target_quote, "prefix": annotation.target_prefix, "suffix": annotation.target_suffix,
-        "start": annotation.target_start, "end": annotation.target_end, "link": link,
-    }
-
-
-@JSON_SCHEMA
-class RecordHistory(APIView):
-    """``GET /api/records/<id>/history/``: every version of a record."""
-
-    def get(self, request, pk):
-        record = get_object_or_404(Record, pk=pk)
-        rows = record.history.select_related("history_user").order_by("-history_date", "-history_id")
-        return Response({"id": record.pk, "history": history.history_entries(rows)})
 
 
 @JSON_SCHEMA

@@ -119,8 +119,9 @@ def parse_prefer(header: str | None) -> str:
 
 
 def page_json(*, items: list, container_url: str, page_url, page: int, last_page: int, total: int,
-              page_size: int, iris: bool, base: str, with_context: bool = True) -> dict:
-    """An AnnotationPage: ``page_url(n)`` gives page n's URL."""
+              page_size: int, with_context: bool = True) -> dict:
+    """An AnnotationPage of ``items`` (annotations already presented, or their IRIs):
+    ``page_url(n)`` gives page n's URL."""
     out: dict = {}
     if with_context:
         out["@context"] = ANNO_CONTEXT
@@ -131,7 +132,7 @@ def page_json(*, items: list, container_url: str, page_url, page: int, last_page
         out["prev"] = page_url(page - 1)
     if page < last_page:
         out["next"] = page_url(page + 1)
-    out["items"] = [annotation_url(a, base) if iris else to_jsonld(a, base=base, with_context=False) for a in items]
+    out["items"] = items
     return out
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from . import selectors
+from . import history, selectors
 from .models import Document, Record
 from .serializers import DocumentDetailSerializer, DocumentListSerializer, RecordSerializer
 
@@ -58,3 +61,12 @@ class RecordDetail(generics.RetrieveAPIView):
         if record.merged_into_id:
             return HttpResponsePermanentRedirect(reverse("api-record-detail", kwargs={"pk": record.merged_into_id}))
         return super().retrieve(request, *args, **kwargs)
+
+
+@extend_schema(responses=OpenApiTypes.OBJECT)
+class RecordHistory(APIView):
+    """``GET /api/records/<id>/history/``: every version of a record (records are public)."""
+
+    def get(self, request, pk):
+        record = get_object_or_404(Record, pk=pk)
+        return Response({"id": record.pk, "history": history.present(history.versions(Record, record.pk))})

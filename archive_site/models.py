@@ -52,6 +52,9 @@ class Document(models.Model):
         self.prepare_text()
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self) -> str:
+        return reverse("document-detail", kwargs={"slug": self.slug})
+
     def prepare_text(self) -> None:
         """Normalise the text and set its checksum: on every save, and before a bulk insert."""
         self.text = normalise_text(self.text)
@@ -60,9 +63,6 @@ class Document(models.Model):
     @property
     def year(self) -> int | None:
         return year_of(self.date)
-
-    def get_absolute_url(self) -> str:
-        return reverse("document-detail", kwargs={"slug": self.slug})
 
 
 TAIL_CHARS = 200  # name tails are stored up to this length (longer prefixes scan search_names)
@@ -138,12 +138,6 @@ class Record(models.Model):
     def __str__(self) -> str:
         return self.label
 
-    def all_names(self) -> list[str]:
-        return [self.label, *[a for a in self.aliases if a]]
-
-    def name_tails(self) -> set[str]:
-        return name_tails(self.all_names())
-
     def save(self, *args, **kwargs) -> None:
         self.aliases = list(dict.fromkeys(a.strip() for a in self.aliases if a and a.strip() and a.strip() != self.label))
         self.search_names = "|".join(name.lower() for name in self.all_names())
@@ -151,6 +145,12 @@ class Record(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("record-detail", kwargs={"pk": self.pk})
+
+    def all_names(self) -> list[str]:
+        return [self.label, *[a for a in self.aliases if a]]
+
+    def name_tails(self) -> set[str]:
+        return name_tails(self.all_names())
 
 
 class RecordNameTailQuerySet(models.QuerySet):

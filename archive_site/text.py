@@ -30,6 +30,29 @@ def storable(text: str) -> str:
     return text.replace("\x00", "\ufffd")
 
 
+def unencodable_at(value, path: str = "$") -> str | None:
+    """Where in a parsed JSON value (nested lists and dicts) a string holds a lone surrogate, which
+    UTF-8 cannot encode and so no database can store (JSON may spell one: "\\ud800"), as a
+    path like ``$.body[0].value``; None when every string is storable."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = unencodable_at(key, path) or unencodable_at(item, f"{path}.{key}")
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = unencodable_at(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None
+
+
 def normalise_text(raw: str) -> str:
     text = raw.removeprefix("\ufeff")
     text = text.replace("\r\n", "\n").replace("\r", "\n")

@@ -37,7 +37,7 @@ def bench_env(data_dir: Path, database_url: str | None = None, **extra: str) -> 
         THROTTLE_WRITE_RATE="100000/min",
         THROTTLE_SEARCH_RATE="100000/min",
         LOG_LEVEL="WARNING",
-        DJANGO_SETTINGS_MODULE="archive_site.settings",
+        DJANGO_SETTINGS_MODULE="config.settings",
         PYTHONPATH=str(REPO),
     )
     env.pop("DATABASE_URL", None)
@@ -105,7 +105,7 @@ class Server:
     def start(self, timeout: float = 60) -> Server:
         gunicorn = str(Path(PY).with_name("gunicorn"))
         self.gunicorn = self._spawn("gunicorn", [
-            gunicorn, "archive_site.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+            gunicorn, "config.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
             "--workers", str(self.workers), "--threads", str(self.threads), "--worker-class", "gthread",
             "--timeout", "120", "--keep-alive", "30", "--log-level", "warning",
         ])

@@ -1,8 +1,11 @@
 """What gets indexed: documents, records and annotations as backend-neutral ``IndexEntry``
 objects, each with a ``stamp`` (a hash of everything indexed) that ``check_index`` compares.
 
-A document's entry includes the records and entity types that *approved public* annotations link
-to it (for facets and for matching record names); nothing from other annotations reaches it.
+A document's entry includes the records and entity types that *published* (approved public)
+annotations link to it (for facets and for matching record names); nothing from other annotations
+reaches it. An annotation's entry carries what the read rule needs (``annotations.permissions``):
+visibility, creator, group and status; a reply's status is its thread's (the least reviewed of
+it and the annotations it answers), so a reply is never found where its thread may not be seen.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, replace
 
 from annotations.models import Annotation
+from annotations.permissions import MAX_REPLY_DEPTH, published_q
 from archive_site.models import Document, Record
 
 from .backends.base import IndexEntry
@@ -35,7 +39,7 @@ def _stamped(entry: IndexEntry) -> IndexEntry:
 def public_links(document_ids: Iterable[int] | None = None) -> dict[int, dict]:
     """document id -> {"records": {id: names}, "entity_types": {key}} from approved public annotations."""
     links: dict[int, dict] = defaultdict(lambda: {"records": {}, "entity_types": set()})
-    annotations = Annotation.objects.filter(visibility="public", status="approved")
+    annotations = Annotation.objects.filter(published_q())
     if document_ids is not None:
         annotations = annotations.filter(document_id__in=list(document_ids))
     for doc_id, key in annotations.filter(entity_type__isnull=False).values_list("document_id", "entity_type__key"):
@@ -73,6 +77,19 @@ def record_entry(record: Record) -> IndexEntry:
     ))
 
 
+# The least reviewed status first: a thread is as visible as its least visible part.
+_STATUS_ORDER = {Annotation.Status.REJECTED: 0, Annotation.Status.PENDING: 1, Annotation.Status.APPROVED: 2}
+THREAD = "__".join(["reply_to"] * MAX_REPLY_DEPTH)  # select_related path through every ancestor
+
+
+def thread_status(annotation: Annotation) -> str:
+    status, node = annotation.status, annotation
+    while node.reply_to_id is not None:
+        node = node.reply_to
+        status = min(status, node.status, key=_STATUS_ORDER.__getitem__)
+    return status
+
+
 def annotation_entry(annotation: Annotation, prefetched: bool = False) -> IndexEntry:
     if prefetched:
         tags = sorted(t.name for t in annotation.tags.all())
@@ -85,10 +102,8 @@ def annotation_entry(annotation: Annotation, prefetched: bool = False) -> IndexE
         body=annotation.comment, names=" ".join(tags),
         slug=annotation.document.slug, document_id=annotation.document_id, record_ids=tuple(records),
         entity_types=(annotation.entity_type.key,) if annotation.entity_type_id else (),
-        # A rejected annotation is its creator's (and the curators') alone, whatever its visibility:
-        # the rule of annotations.permissions, in the index's terms.
-        visibility="private" if annotation.status == "rejected" else annotation.visibility,
-        creator_id=annotation.creator_id, group_id=annotation.group_id, status=annotation.status,
+        visibility=annotation.visibility, creator_id=annotation.creator_id, group_id=annotation.group_id,
+        status=thread_status(annotation),
     ))
 
 
@@ -109,7 +124,7 @@ def entries_for(entry_type: str, pks: Iterable[int]) -> dict[int, IndexEntry]:
         return {d.pk: document_entry(d, links.get(d.pk) or _no_links()) for d in Document.objects.filter(pk__in=pks)}
     if entry_type == "record":
         return {r.pk: record_entry(r) for r in Record.objects.filter(pk__in=pks, merged_into__isnull=True)}
-    qs = (Annotation.objects.filter(pk__in=pks).select_related("document", "entity_type")
+    qs = (Annotation.objects.filter(pk__in=pks).select_related("document", "entity_type", THREAD)
           .defer("document__text").prefetch_related("tags", "records"))  # the entry needs the slug, not the text
     return {a.pk: annotation_entry(a, prefetched=True) for a in qs}
 
@@ -124,7 +139,7 @@ def all_entries(entry_type: str) -> Iterator[IndexEntry]:
         for record in Record.objects.filter(merged_into__isnull=True).order_by("pk").iterator(chunk_size=500):
             yield record_entry(record)
     else:
-        qs = Annotation.objects.select_related("document", "entity_type").prefetch_related("tags", "records")
+        qs = Annotation.objects.select_related("document", "entity_type", THREAD).prefetch_related("tags", "records")
         for annotation in qs.order_by("pk").iterator(chunk_size=500):
             yield annotation_entry(annotation, prefetched=True)
 
@@ -135,6 +150,15 @@ def counts() -> dict[str, int]:
 
 def documents_linking_record(record_id: int) -> list[int]:
     return list(
-        Annotation.objects.filter(visibility="public", status="approved", records__pk=record_id)
+        Annotation.objects.filter(published_q(), records__pk=record_id)
         .values_list("document_id", flat=True).distinct()
     )
+
+
+def replies_of(annotation_id: int) -> list[int]:
+    """Every reply under an annotation (their entries carry its status and visibility)."""
+    found, frontier = [], [annotation_id]
+    while frontier:
+        frontier = list(Annotation.objects.filter(reply_to__in=frontier).values_list("pk", flat=True))
+        found += frontier
+    return found

@@ -9,10 +9,10 @@ import re
 from dataclasses import dataclass, field, replace
 
 from django.db.models import Q
-from django.urls import reverse
 
-from annotations.models import Annotation, EntityType
-from annotations.permissions import is_curator, visible_group_ids
+from annotations import presenters, selectors
+from annotations.models import EntityType
+from annotations.permissions import reader_clauses
 from archive_site.models import Document, Record
 
 from . import analysis
@@ -26,16 +26,9 @@ from .backends.base import (
     SearchFilters,
     SearchQuery,
     SearchResults,
-    Viewer,
 )
 
 NAME_KINDS = (Record.Kind.PERSON, Record.Kind.PLACE)
-
-
-def viewer_for(user) -> Viewer:
-    if user is None or not user.is_authenticated:
-        return Viewer()
-    return Viewer(user_id=user.pk, group_ids=tuple(visible_group_ids(user)), is_curator=is_curator(user))
 
 
 def _last_word(name: str) -> str | None:
@@ -109,7 +102,10 @@ def _snippets(hit: Hit, base_url: str | None) -> list[dict]:
     return out
 
 
-def _load_items(hits: tuple[Hit, ...], entry_type: str) -> list[ResultItem]:
+def _load_items(hits: tuple[Hit, ...], entry_type: str, user) -> list[ResultItem]:
+    """The rows for the hits, in one query per type. Annotations are loaded through the read rule
+    again (``annotations.selectors``): the index may be behind the database (a note made private a
+    moment ago), and what the reader may see now decides."""
     ids = [h.pk for h in hits]
     items = []
     if entry_type == "document":
@@ -129,18 +125,14 @@ def _load_items(hits: tuple[Hit, ...], entry_type: str) -> list[ResultItem]:
                 items.append(ResultItem("record", r.pk, r.label, r.get_absolute_url(), h.score,
                                         _snippets(h, None), kind=r.kind))
     else:
-        rows = Annotation.objects.select_related("document", "creator", "entity_type").in_bulk(ids)
+        rows = selectors.visible_annotations(user).in_bulk(ids)
         for h in hits:
             a = rows.get(h.pk)
             if a is None:
-                continue
-            doc_url = a.document.get_absolute_url()
-            url = f"{doc_url}#pos={a.target_start}-{a.target_end}" if a.target_start is not None else doc_url
+                continue  # gone, or no longer visible to this reader: the index is catching up
             items.append(ResultItem(
-                "annotation", a.pk, a.target_quote or a.comment[:80], url, h.score, _snippets(h, None),
-                slug=a.document.slug, kind=a.entity_type.key if a.entity_type_id else "",
-                extra={"comment": a.comment, "document": a.document.title, "creator": a.creator.get_username(),
-                       "visibility": a.visibility_label, "api_url": reverse("annotation-detail", kwargs={"pk": a.pk})},
+                "annotation", a.pk, a.target_quote or a.comment[:80], presenters.link(a), h.score, _snippets(h, None),
+                slug=a.document.slug, kind=a.entity_type.key if a.entity_type_id else "", extra=presenters.summary(a),
             ))
     return items
 
@@ -190,11 +182,14 @@ def search(*, user, text: str, type: str = "document", filters: SearchFilters | 
     """Raises search.backends.base.QueryError for queries that cannot be read."""
     text = text[:MAX_QUERY_LENGTH]
     sq = SearchQuery(
-        text=text, type=type, filters=filters or SearchFilters(), viewer=viewer_for(user),
+        text=text, type=type, filters=filters or SearchFilters(), access=reader_clauses(user),
         page=max(1, page), page_size=max(1, min(page_size, MAX_PAGE_SIZE)), expansions=alias_expansions(text),
     )
     results = get_search_backend().search(sq)
     if results.suggestion:
         results = replace(results, suggestion=as_written(results.suggestion, sq))
-    return SearchPage(query=text, type=type, results=results, items=_load_items(results.hits, type),
-                      facets=_label_facets(results.facets))
+    items = _load_items(results.hits, type, user)
+    dropped = len(results.hits) - len(items)
+    if dropped:  # hits the index still had but the reader may no longer see are not counted either
+        results = replace(results, total=max(0, results.total - dropped))
+    return SearchPage(query=text, type=type, results=results, items=items, facets=_label_facets(results.facets))

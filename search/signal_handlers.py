@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.db.models.signals import post_delete, post_save, pre_delete
 
 from annotations.models import Annotation
-from annotations.signals import annotation_changed, archive_restored
+from annotations.signals import annotation_changed
 from archive_site.models import Document, Record
-from archive_site.signals import documents_created
+from archive_site.signals import archive_restored, documents_created
 
 from .indexing import documents_linking_record
 from .tasks import enqueue_update
@@ -34,8 +34,7 @@ def _on_annotation_deleted(sender, instance, **kwargs):  # also when a document'
 
 
 def _on_annotation_changed(sender, annotation, deleted=False, **kwargs):
-    if annotation.pk is None:  # already deleted: post_delete enqueued its removal
-        enqueue_update("archive_site.document", annotation.document_id)
+    if deleted:  # post_delete (above) has enqueued its removal and its document's re-check
         return
     enqueue_update("annotations.annotation", annotation.pk, document_id=annotation.document_id)
 

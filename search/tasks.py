@@ -73,11 +73,17 @@ def discard_pending() -> None:
     _pending.clear()
 
 
+THREAD = "thread"  # not an entry type: "the replies under annotation pk", looked up when written
+
+
 def _write(keys: list[tuple[str, int]]) -> None:
     backend = get_search_backend(flush=False)
     by_type: dict[str, list[int]] = {}
     for entry_type, pk in keys:
-        by_type.setdefault(entry_type, []).append(pk)
+        if entry_type == THREAD:
+            by_type.setdefault("annotation", []).extend(indexing.replies_of(pk))
+        else:
+            by_type.setdefault(entry_type, []).append(pk)
     for entry_type, pks in by_type.items():
         entries, gone = [], []
         found = indexing.entries_for(entry_type, pks)
@@ -104,6 +110,10 @@ def _sync(entry_type: str, pk: int, *, only_if_changed: bool = False) -> None:
             transaction.on_commit(flush_pending)
         _defer(entry_type, pk, only_if_changed)
         return
+    if entry_type == THREAD:
+        for reply_id in indexing.replies_of(pk):
+            _sync("annotation", reply_id, only_if_changed=True)
+        return
     backend = get_search_backend(flush=False)
     entry = indexing.entry_for(entry_type, pk)
     if entry is None:
@@ -126,8 +136,10 @@ def update_index(model_label: str, pk: int, document_id: int | None = None, atte
             _sweep_interrupted()
         entry_type = indexing.entry_type_of(model_label)
         _sync(entry_type, pk)
-        if entry_type == "annotation" and document_id is not None:
-            _sync("document", document_id, only_if_changed=True)
+        if entry_type == "annotation":
+            if document_id is not None:
+                _sync("document", document_id, only_if_changed=True)
+            _sync(THREAD, pk)  # the replies' entries carry their thread's status
         if entry_type == "record":
             for doc_id in indexing.documents_linking_record(pk):
                 _sync("document", doc_id)

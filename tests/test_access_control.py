@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from annotations.models import Annotation, AnnotationGroup
-from archive_site.throttling import ArchiveRateThrottle
+from config.throttling import ArchiveRateThrottle
 from tests.factories import AnnotationFactory, DocumentFactory, RecordFactory
 
 pytestmark = pytest.mark.django_db

@@ -99,7 +99,7 @@ def test_get_annotation_has_etag_link_allow_vary_and_content_location(signed_in,
 
 
 def test_container_is_a_basic_container_and_annotation_collection_with_protocol_headers(signed_in, document):
-    AnnotationFactory.create_batch(3, document=document)
+    AnnotationFactory.create_batch(3, document=document, status="approved")  # published: visitors see them
     response = signed_in.get("/api/annotations/")
     assert response.status_code == 200
     assert response["Content-Type"] == ANNO_TYPE
@@ -121,7 +121,7 @@ def test_container_is_a_basic_container_and_annotation_collection_with_protocol_
 
 
 def test_container_honours_the_three_prefer_forms(api_client, document):
-    AnnotationFactory.create_batch(2, document=document)
+    AnnotationFactory.create_batch(2, document=document, status="approved")  # published: visitors see them
     minimal = api_client.get("/api/annotations/", HTTP_PREFER='return=representation;include="http://www.w3.org/ns/ldp#PreferMinimalContainer"').json()
     assert isinstance(minimal["first"], str) and minimal["total"] == 2
     iris = api_client.get("/api/annotations/", HTTP_PREFER='return=representation;include="http://www.w3.org/ns/oa#PreferContainedIRIs"')
@@ -133,7 +133,7 @@ def test_container_honours_the_three_prefer_forms(api_client, document):
 
 
 def test_pages_link_next_prev_part_of_and_start_index(api_client, document):
-    AnnotationFactory.create_batch(5, document=document)
+    AnnotationFactory.create_batch(5, document=document, status="approved")  # published: visitors see them
     container = api_client.get("/api/annotations/?page_size=2").json()
     assert container["total"] == 5 and container["last"].endswith("page=2")
     page1 = api_client.get(container["first"]["next"]).json()
@@ -255,13 +255,14 @@ def test_a_quote_selector_alone_is_located_in_the_text(signed_in, document):
 
 
 def test_status_is_pending_for_users_and_approved_for_curators_and_only_curators_may_set_it(signed_in, curator, document, annotation_payload):
-    mine = _post(signed_in, annotation_payload(document, 0, 6, status="approved")).json()
+    mine = _post(signed_in, annotation_payload(document, 0, 6, status="approved", visibility="public")).json()
     assert mine["status"] == "pending"  # documented: a non-curator's status is ignored
     curator_client = APIClient()
     curator_client.force_authenticate(curator)
     theirs = _post(curator_client, annotation_payload(document, 0, 6)).json()
     assert theirs["status"] == "approved"
-    review = curator_client.put(mine["id"], annotation_payload(document, 0, 6, status="rejected"), format="json")
+    review = curator_client.put(mine["id"], annotation_payload(document, 0, 6, status="rejected", visibility="public"),
+                                format="json")
     assert review.json()["status"] == "rejected"
 
 

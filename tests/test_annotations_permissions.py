@@ -1,6 +1,8 @@
 """Who may read, edit and delete an annotation: anonymous / creator / other user / group member /
-curator × private / group / public, through the API (detail, container, record listing) and pages
-(the record page). Invisible annotations answer 404, visible-but-not-yours 403."""
+curator × private / group / public proposal (pending) / published (approved public), through the API
+(detail, container, record listing) and pages (the record page). Invisible annotations answer 404,
+visible-but-not-yours 403. Visitors see published material only; "only me" means only me (curators
+included)."""
 
 from __future__ import annotations
 
@@ -14,12 +16,17 @@ from tests.factories import AnnotationFactory, AnnotationGroupFactory, DocumentF
 pytestmark = pytest.mark.django_db
 
 ROLES = ["anonymous", "creator", "other", "member", "curator"]
+KINDS = ["private", "group", "public", "published"]
 CAN_READ = {
-    "private": {"creator", "curator"},
+    "private": {"creator"},
     "group": {"creator", "member", "curator"},
-    "public": {"anonymous", "creator", "other", "member", "curator"},
+    "public": {"creator", "other", "member", "curator"},
+    "published": {"anonymous", "creator", "other", "member", "curator"},
 }
-CAN_WRITE = {"creator", "curator"}
+
+
+def can_write(role: str, kind: str) -> bool:
+    return role == "creator" or (role == "curator" and role in CAN_READ[kind])
 
 
 @pytest.fixture
@@ -30,11 +37,13 @@ def world(user, other_user, curator):
     record = RecordFactory(label="Grigory Zinoviev")
     document = DocumentFactory()
     annotations = {}
-    for visibility in ("private", "group", "public"):
+    for kind in KINDS:
+        visibility = "public" if kind == "published" else kind
         a = AnnotationFactory(document=document, creator=user, visibility=visibility,
-                              group=group if visibility == "group" else None)
+                              group=group if visibility == "group" else None,
+                              status="approved" if kind == "published" else "pending")
         a.records.add(record)
-        annotations[visibility] = a
+        annotations[kind] = a
     users = {"anonymous": None, "creator": user, "other": other_user, "member": member, "curator": curator}
     return {"users": users, "annotations": annotations, "record": record, "document": document, "group": group}
 
@@ -57,7 +66,7 @@ def _payload(annotation, comment):
     }
 
 
-@pytest.mark.parametrize("visibility", ["private", "group", "public"])
+@pytest.mark.parametrize("visibility", KINDS)
 @pytest.mark.parametrize("role", ROLES)
 def test_read_matrix_through_the_api(world, role, visibility):
     annotation = world["annotations"][visibility]
@@ -72,13 +81,13 @@ def test_read_matrix_through_the_api(world, role, visibility):
     assert permissions.can_view(world["users"][role], annotation) == expected
 
 
-@pytest.mark.parametrize("visibility", ["private", "group", "public"])
+@pytest.mark.parametrize("visibility", KINDS)
 @pytest.mark.parametrize("role", ROLES)
 def test_edit_matrix_through_the_api(world, role, visibility):
     annotation = world["annotations"][visibility]
     user = world["users"][role]
     response = _client(user).put(f"/api/annotations/{annotation.pk}/", _payload(annotation, "changed"), format="json")
-    if role in CAN_WRITE:
+    if can_write(role, visibility):
         assert response.status_code == 200, response.content
     elif role not in CAN_READ[visibility]:
         assert response.status_code in (401, 403, 404) and response.status_code != 200
@@ -87,22 +96,22 @@ def test_edit_matrix_through_the_api(world, role, visibility):
     else:
         assert response.status_code in (401, 403)
     annotation.refresh_from_db()
-    assert (annotation.comment == "changed") == (role in CAN_WRITE)
+    assert (annotation.comment == "changed") == can_write(role, visibility)
 
 
-@pytest.mark.parametrize("visibility", ["private", "group", "public"])
+@pytest.mark.parametrize("visibility", KINDS)
 @pytest.mark.parametrize("role", ROLES)
 def test_delete_matrix_through_the_api(world, role, visibility):
     annotation = world["annotations"][visibility]
     user = world["users"][role]
     response = _client(user).delete(f"/api/annotations/{annotation.pk}/")
-    if role in CAN_WRITE:
+    if can_write(role, visibility):
         assert response.status_code == 204
     elif user is not None and role not in CAN_READ[visibility]:
         assert response.status_code == 404
     else:
         assert response.status_code in (401, 403)
-    assert Annotation.objects.filter(pk=annotation.pk).exists() == (role not in CAN_WRITE)
+    assert Annotation.objects.filter(pk=annotation.pk).exists() == (not can_write(role, visibility))
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -134,13 +143,14 @@ def test_replies_to_invisible_annotations_are_refused_as_unknown(world):
 
 def test_filters_cannot_reveal_invisible_annotations(world):
     response = _client(world["users"]["other"]).get("/api/annotations/?creator=alice")
-    assert response.json()["total"] == 1  # only the public one
+    assert response.json()["total"] == 2  # only the public ones (the proposal and the published one)
+    assert _client(None).get("/api/annotations/?creator=alice").json()["total"] == 1  # visitors: published only
 
 
-@pytest.mark.parametrize("visibility", ["group", "public"])
+@pytest.mark.parametrize("visibility", ["group", "public", "published"])
 @pytest.mark.parametrize("role", ROLES)
 def test_a_rejected_annotation_is_left_to_its_creator_and_the_curators(world, client, role, visibility):
-    from annotations.services import review_annotation
+    from curation.review import review_annotation
 
     annotation = review_annotation(user=world["users"]["curator"], annotation=world["annotations"][visibility],
                                    status="rejected", reason="Wrong person: this is Zinoviev's brother.")
@@ -158,7 +168,7 @@ def test_a_rejected_annotation_is_left_to_its_creator_and_the_curators(world, cl
 
 
 def test_the_creator_edits_a_rejected_annotation_and_it_goes_back_for_review(world):
-    from annotations.services import review_annotation
+    from curation.review import review_annotation
 
     annotation = review_annotation(user=world["users"]["curator"], annotation=world["annotations"]["public"],
                                    status="rejected", reason="Cite the passage you mean.")
@@ -167,4 +177,5 @@ def test_the_creator_edits_a_rejected_annotation_and_it_goes_back_for_review(wor
     assert response.status_code == 200, response.content
     annotation.refresh_from_db()
     assert annotation.status == "pending" and annotation.comment == "Now with the passage"
-    assert _client(None).get(f"/api/annotations/{annotation.pk}/").status_code == 200
+    assert _client(world["users"]["other"]).get(f"/api/annotations/{annotation.pk}/").status_code == 200
+    assert _client(None).get(f"/api/annotations/{annotation.pk}/").status_code == 404  # a proposal again

@@ -15,9 +15,10 @@ def mentions(user):
     record = RecordFactory(label="Lev Kamenev")
     first = DocumentFactory(title="Trial transcript", text="Kamenev pleaded guilty on the first day.")
     second = DocumentFactory(title="Memoir", text="Later, I saw Kamenev only once.")
-    a = AnnotationFactory(document=first, creator=user, target_start=0, target_end=7, comment="The plea")
+    a = AnnotationFactory(document=first, creator=user, target_start=0, target_end=7, comment="The plea",
+                          status="approved")
     start = second.text.index("Kamenev")
-    b = AnnotationFactory(document=second, creator=user, target_start=start, target_end=start + 7)
+    b = AnnotationFactory(document=second, creator=user, target_start=start, target_end=start + 7, status="approved")
     hidden = AnnotationFactory(document=second, creator=user, visibility="private", target_start=0, target_end=5)
     unrelated = AnnotationFactory(document=first, creator=user, target_start=8, target_end=15)
     for annotation in (a, b, hidden):

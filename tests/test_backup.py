@@ -15,9 +15,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from rest_framework.test import APIClient
 
-from annotations import backup
 from annotations.models import Annotation, AnnotationGroup
 from archive_site.models import Document, Record
+from curation import backup
 from search.management.commands.check_index import compare
 
 pytestmark = pytest.mark.django_db

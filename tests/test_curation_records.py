@@ -8,8 +8,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from annotations.models import Annotation, EntityType
-from annotations.record_curation import MergeError, merge_records
 from archive_site.models import Record
+from curation.records import MergeError, merge_records
 from tests.factories import AnnotationFactory, DocumentFactory, RecordFactory
 
 pytestmark = pytest.mark.django_db

@@ -38,7 +38,7 @@ def test_approving_changes_what_anonymous_users_see_and_what_the_public_export_h
         return page, {f["value"] for f in facets}, [i["id"] for i in items]
 
     page, facet_records, exported = published_view()
-    assert "0 published" in page
+    assert f'data-annotation-id="{pk}"' not in page  # a proposal: visitors see published material only
     assert str(record.pk) not in facet_records
     assert exported == []
 
@@ -46,7 +46,7 @@ def test_approving_changes_what_anonymous_users_see_and_what_the_public_export_h
     assert response.status_code == 200 and response.json()["status"] == "approved"
 
     page, facet_records, exported = published_view()
-    assert "1 published" in page
+    assert "1 published" in page and f'data-annotation-id="{pk}"' in page
     assert str(record.pk) in facet_records
     assert exported == [created["id"]]
 
@@ -208,7 +208,7 @@ def test_non_curators_cannot_review(user_api, client, user):
 
 def test_a_curator_edits_an_annotation_from_the_queue(client, curator):
     record = RecordFactory(label="Genrikh Yagoda")
-    annotation = AnnotationFactory(comment="old", visibility="private")
+    annotation = AnnotationFactory(comment="old", visibility="public")
     annotation.tags.create(name="draft")
     client.force_login(curator)
     form = client.get(f"/curate/annotations/{annotation.pk}/edit/").content.decode()

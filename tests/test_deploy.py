@@ -22,7 +22,7 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
                         "TASKS_BACKEND", "SEARCH_BACKEND", "SEARCH_INDEX_DIR",
                         "DJANGO_ALLOW_ASYNC_UNSAFE"}}  # the browser tests set this one for their live server
     env.update({
-        "DJANGO_SETTINGS_MODULE": "archive_site.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "archive.example.org",
         "ARCHIVE_DATA_DIR": str(tmp_path / "data"),

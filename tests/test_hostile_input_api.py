@@ -18,7 +18,7 @@ from schemathesis.checks import not_a_server_error
 
 from annotations.models import AnnotationGroup
 from archive_site.models import Document
-from archive_site.throttling import ArchiveRateThrottle
+from config.throttling import ArchiveRateThrottle
 from tests.factories import AnnotationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

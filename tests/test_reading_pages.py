@@ -54,7 +54,8 @@ def test_overlapping_annotations_split_into_segments_listing_both(document, user
 
 
 def test_page_marks_visible_annotations_with_entity_class_and_ids(client, document, user):
-    annotation = make(document, user, "Zinoviev", entity_type=EntityType.objects.get(key="person"), visibility="public")
+    annotation = make(document, user, "Zinoviev", entity_type=EntityType.objects.get(key="person"), visibility="public",
+                      status="approved")
     html = client.get(document.get_absolute_url()).content.decode()
     start, _ = at("Zinoviev")
     assert f'<mark class="hl et-person" data-start="{start}" data-ann-ids="{annotation.pk}">Zinoviev</mark>' in html
@@ -109,7 +110,7 @@ def test_side_list_filters_by_scope_type_and_status(client, document, user, othe
 
 
 def test_comment_with_html_is_escaped_on_the_page(client, document, user):
-    make(document, user, "Zinoviev", comment="<img src=x onerror=alert(1)>", visibility="public")
+    make(document, user, "Zinoviev", comment="<img src=x onerror=alert(1)>", visibility="public", status="approved")
     html = client.get(document.get_absolute_url()).content.decode()
     assert "<img src=x" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html

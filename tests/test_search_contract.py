@@ -160,11 +160,13 @@ def test_permission_filtering_is_the_same_on_every_backend(backend, user, other_
     private = _annotate(creator=user, visibility="private", comment="quagmire private")
     shared = _annotate(creator=user, visibility="group", group=group, comment="quagmire shared")
     public = _annotate(creator=user, visibility="public", comment="quagmire public")
-    assert _found(user, "quagmire") == sorted([private.pk, shared.pk, public.pk])
-    assert _found(other_user, "quagmire") == sorted([shared.pk, public.pk])
-    assert _found(UserFactory(username="stranger"), "quagmire") == [public.pk]
-    assert _found(None, "quagmire") == [public.pk]
-    assert _found(curator, "quagmire") == sorted([private.pk, shared.pk, public.pk])
+    published = _annotate(creator=user, visibility="public", status="approved", comment="quagmire published")
+    everyone = [public.pk, published.pk]
+    assert _found(user, "quagmire") == sorted([private.pk, shared.pk, *everyone])
+    assert _found(other_user, "quagmire") == sorted([shared.pk, *everyone])
+    assert _found(UserFactory(username="stranger"), "quagmire") == sorted(everyone)
+    assert _found(None, "quagmire") == [published.pk]  # visitors: published material only
+    assert _found(curator, "quagmire") == sorted([shared.pk, *everyone])  # "only me" means only me
     # private words never reach document search
     assert services.search(user=other_user, text="quagmire").count == 0
 

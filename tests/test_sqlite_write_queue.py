@@ -1,4 +1,4 @@
-"""SQLite write transactions wait in a queue (archive_site.sqlite_backend), not in SQLite's
+"""SQLite write transactions wait in a queue (config.sqlite_backend), not in SQLite's
 busy-handler sleeps: a waiting writer starts as soon as the holder commits, a writer that waits
 past the database's timeout fails with "database is locked" and writes nothing, and the lock is
 also taken against other processes (an flock on <database>.writelock)."""
@@ -14,7 +14,7 @@ from django.db.utils import ConnectionHandler, OperationalError
 
 def handler_for(path, timeout=5.0) -> ConnectionHandler:
     return ConnectionHandler({"default": {
-        "ENGINE": "archive_site.sqlite_backend", "NAME": str(path),
+        "ENGINE": "config.sqlite_backend", "NAME": str(path),
         "OPTIONS": {"timeout": timeout, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL"},
     }})
 

@@ -48,7 +48,7 @@ def free_port() -> int:
 def server_env(database_url: str, data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"TASKS_BACKEND", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update({
-        "DJANGO_SETTINGS_MODULE": "archive_site.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": database_url,
         "SEARCH_BACKEND": "postgres",
         "DEBUG": "0",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django import template
 
 from .. import selectors
+from ..permissions import is_published
 
 register = template.Library()
 
@@ -18,6 +19,5 @@ def record_mentions(context, record):
     request = context.get("request")
     user = getattr(request, "user", None)
     mentions = list(selectors.record_annotations(user, record))
-    # Only approved public annotations count as the archive's published knowledge.
-    published = sum(1 for a in mentions if a.visibility == "public" and a.status == "approved")
+    published = sum(1 for a in mentions if is_published(a))
     return {"record": record, "mentions": mentions, "published": published}

@@ -18,8 +18,10 @@ Conventions every backend keeps:
 - Analysis (stemming, accent and transliteration folding) is ``search.analysis``; backends use
   it for indexing, querying and highlighting alike. ``SearchQuery.expansions`` maps a query word
   to other spellings (record aliases) that should match as OR alternatives.
-- Visibility: annotation entries carry ``visibility``, ``creator_id`` and ``group_id``; a backend
-  returns an annotation hit only when ``SearchQuery.viewer.may_see(entry)`` would be true.
+- Visibility: annotation entries carry ``visibility``, ``status``, ``creator_id`` and
+  ``group_id``; ``SearchQuery.access`` is the reader's rule from ``annotations.permissions`` (a
+  tuple of clauses; an entry is visible when any clause admits it, ``may_see``). A backend renders
+  those clauses as its own filter and returns, counts and suggests from nothing else.
 - Snippet offsets are Python ``str`` indices (code points, half-open) into the entry's
   ``body`` (for documents: ``Document.text``).
 - Writes (``index``, ``remove``, ``clear``, ``rebuild``) run only in background tasks and
@@ -34,6 +36,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
+
+from annotations.permissions import Clause, reader_clauses
 
 EntryType = Literal["document", "record", "annotation"]
 ENTRY_TYPES: tuple[EntryType, ...] = ("document", "record", "annotation")
@@ -87,26 +91,17 @@ class IndexEntry:
     visibility: str = "public"  # annotations: public / private / group
     creator_id: int | None = None
     group_id: int | None = None
-    status: str = ""  # annotations: pending / approved / rejected
+    status: str = ""  # annotations: pending / approved / rejected (a reply: its thread's, see indexing)
 
 
-@dataclass(frozen=True)
-class Viewer:
-    """Who is searching, reduced to what the visibility rule needs (see annotations.permissions)."""
-
-    user_id: int | None = None
-    group_ids: tuple[int, ...] = ()
-    is_curator: bool = False
-
-    def may_see(self, entry: IndexEntry) -> bool:
-        if self.is_curator or entry.visibility == "public":
-            return True
-        if self.user_id is not None and entry.creator_id == self.user_id:
-            return True
-        return entry.visibility == "group" and entry.group_id in self.group_ids
+# The reader's rule: clauses with ``visibility``, ``statuses``, ``creator_id`` and ``group_ids``
+# (each None for "any"), as ``annotations.permissions.reader_clauses`` makes them.
+Access = tuple[Clause, ...]
+ANONYMOUS: Access = reader_clauses(None)
 
 
-ANONYMOUS = Viewer()
+def may_see(access: Access, entry: IndexEntry) -> bool:
+    return any(clause.admits(entry) for clause in access)
 
 
 @dataclass(frozen=True)
@@ -126,7 +121,7 @@ class SearchQuery:
     text: str
     type: EntryType = "document"
     filters: SearchFilters = field(default_factory=SearchFilters)
-    viewer: Viewer = ANONYMOUS
+    access: Access = ANONYMOUS
     page: int = 1  # 1-based
     page_size: int = DEFAULT_PAGE_SIZE
     expansions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # word -> other spellings

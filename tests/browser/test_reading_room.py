@@ -272,8 +272,9 @@ def test_a_comment_that_looks_like_html_shows_as_text_and_runs_nothing(open_brow
 
 
 def test_the_text_and_highlights_are_readable_without_javascript(open_browser, document, alice):
-    annotate(document, alice, "Moscow Show Trial", comment="Public note", entity_type="event", visibility="public")
-    annotate(document, alice, "Show Trial opened", entity_type="other", visibility="public")
+    annotate(document, alice, "Moscow Show Trial", comment="Public note", entity_type="event", visibility="public",
+             status="approved")
+    annotate(document, alice, "Show Trial opened", entity_type="other", visibility="public", status="approved")
     b = open_browser(javascript=False)
     page = b.page
     page.goto(document.get_absolute_url())

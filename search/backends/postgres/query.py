@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 from whoosh import query as wq
 
-from search.backends.base import SearchFilters, SearchQuery, Viewer
+from search.backends.base import Access, SearchFilters, SearchQuery
 from search.backends.whoosh.query import expand, parse
 from search.backends.whoosh.schema import make_schema
 
@@ -232,10 +232,9 @@ def filter_sql(sq: SearchQuery, *, with_facets: bool = True) -> tuple[str, list]
         parts += f_sql
         params += f_params
     if sq.type == "annotation":
-        v_sql, v_params = visibility_sql(sq.viewer)
-        if v_sql:
-            parts.append(v_sql)
-            params += v_params
+        a_sql, a_params = access_sql(sq.access)
+        parts.append(a_sql)
+        params += a_params
     return " AND ".join(parts), params
 
 
@@ -262,15 +261,22 @@ def facet_filter_sql(filters: SearchFilters) -> tuple[list[str], list]:
     return parts, params
 
 
-def visibility_sql(viewer: Viewer) -> tuple[str | None, list]:
-    """annotations.permissions as SQL (the same rule as ``Viewer.may_see``); None = all."""
-    if viewer.is_curator:
-        return None, []
-    allowed, params = ["e.visibility = 'public'"], []
-    if viewer.user_id is not None:
-        allowed.append("e.creator_id = %s")
-        params.append(viewer.user_id)
-        if viewer.group_ids:
-            allowed.append("(e.visibility = 'group' AND e.group_id = ANY(%s))")
-            params.append(list(viewer.group_ids))
-    return "(" + " OR ".join(allowed) + ")", params
+def access_sql(access: Access) -> tuple[str, list]:
+    """The reader's rule (``annotations.permissions``) as SQL on the entry's columns."""
+    allowed, params = [], []
+    for clause in access:
+        parts = []
+        if clause.visibility is not None:
+            parts.append("e.visibility = ANY(%s)")
+            params.append(sorted(clause.visibility))
+        if clause.statuses is not None:
+            parts.append("e.status = ANY(%s)")
+            params.append(sorted(clause.statuses))
+        if clause.creator_id is not None:
+            parts.append("e.creator_id = %s")
+            params.append(clause.creator_id)
+        if clause.group_ids is not None:
+            parts.append("e.group_id = ANY(%s)")
+            params.append(sorted(clause.group_ids))
+        allowed.append("(" + " AND ".join(parts) + ")" if parts else "TRUE")
+    return "(" + (" OR ".join(allowed) or "FALSE") + ")", params

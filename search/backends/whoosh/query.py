@@ -9,7 +9,7 @@ from whoosh import qparser, query
 from whoosh.qparser import MultifieldParser
 
 from search import analysis
-from search.backends.base import QueryError, SearchFilters, SearchQuery, Viewer
+from search.backends.base import Access, QueryError, SearchFilters, SearchQuery
 
 DEFAULT_FIELDS = ["title", "body", "names", "author"]
 # The field names a user may type ("title:..."); anything else before a colon is plain text.
@@ -115,27 +115,31 @@ def facet_filters(filters: SearchFilters) -> list[query.Query]:
     return terms
 
 
-def visibility_filter(viewer: Viewer) -> query.Query | None:
-    """Annotations the viewer may see (annotations.permissions, as index terms); None = all."""
-    if viewer.is_curator:
-        return None
-    allowed = [query.Term("visibility", "public")]
-    if viewer.user_id is not None:
-        allowed.append(query.Term("creator_f", str(viewer.user_id)))
-        if viewer.group_ids:
-            allowed.append(query.And([
-                query.Term("visibility", "group"),
-                query.Or([query.Term("group_f", str(g)) for g in viewer.group_ids]),
-            ]))
-    return query.Or(allowed)
+def _any_of(fieldname: str, values) -> query.Query:
+    return query.Or([query.Term(fieldname, str(v)) for v in sorted(values)])
+
+
+def access_filter(access: Access) -> query.Query:
+    """The reader's rule (``annotations.permissions``) as a filter on the index's fields."""
+    allowed = []
+    for clause in access:
+        parts = []
+        if clause.visibility is not None:
+            parts.append(_any_of("visibility", clause.visibility))
+        if clause.statuses is not None:
+            parts.append(_any_of("status", clause.statuses))
+        if clause.creator_id is not None:
+            parts.append(query.Term("creator_f", str(clause.creator_id)))
+        if clause.group_ids is not None:
+            parts.append(_any_of("group_f", clause.group_ids))
+        allowed.append(query.And(parts) if parts else query.Every())
+    return query.Or(allowed) if allowed else query.NullQuery
 
 
 def combined_filter(sq: SearchQuery) -> query.Query:
     parts = [type_filter(sq.type), *facet_filters(sq.filters)]
     if sq.type == "annotation":
-        vis = visibility_filter(sq.viewer)
-        if vis is not None:
-            parts.append(vis)
+        parts.append(access_filter(sq.access))
     return query.And(parts)
 
 

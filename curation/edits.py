@@ -7,12 +7,20 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from annotations import permissions, selectors, services
+from annotations.models import Annotation, EntityType
+from annotations.schemas import (
+    MAX_COMMENT_CHARS,
+    MAX_TAG_CHARS,
+    MAX_TAGS,
+    AnnotationInput,
+    InputError,
+    parse_visibility,
+)
 from archive_site.models import Record
 
-from . import permissions, selectors, services
-from .curation import MAX_BULK, has_nul, parse_id
-from .models import Annotation, AnnotationGroup, EntityType
-from .schemas import MAX_COMMENT_CHARS, MAX_TAG_CHARS, MAX_TAGS, AnnotationInput, InputError
+from .inputs import has_nul, parse_id
+from .review import MAX_BULK
 
 DERIVED_MOTIVATIONS = {"highlighting", "commenting", "tagging", "classifying", "identifying"}
 
@@ -55,15 +63,6 @@ def _records(raw: str) -> list[Record]:
     return [found[i].merged_into if found[i].merged_into_id else found[i] for i in ids]
 
 
-def _visibility(value: str, data: AnnotationInput) -> None:
-    if value in (Annotation.Visibility.PRIVATE, Annotation.Visibility.PUBLIC):
-        data.visibility, data.group = value, None
-    elif value.startswith("group:") and AnnotationGroup.objects.filter(name=value[6:]).exists():
-        data.visibility, data.group = Annotation.Visibility.GROUP, AnnotationGroup.objects.get(name=value[6:])
-    else:
-        raise InputError({"visibility": 'Use "private", "public" or "group:<name>" of an existing group.'})
-
-
 @transaction.atomic
 def edit_annotation(*, user, annotation: Annotation, comment: str | None = None, tags: str | None = None,
                     entity_type: str | None = None, records: str | None = None,
@@ -71,7 +70,7 @@ def edit_annotation(*, user, annotation: Annotation, comment: str | None = None,
     """A curator's edit of an annotation's content from the review pages (form values: tags and
     record ids comma-separated, entity type key or "" for none). Through ``update_annotation``, so
     the usual history row and index task follow."""
-    if not permissions.can_review(user):
+    if not permissions.can_review(user) or not permissions.can_view(user, annotation):
         raise PermissionDenied("Only curators may edit annotations here.")
     if has_nul([comment, tags, entity_type, records, visibility]):
         raise InputError({"comment": "The fields must not contain NUL characters."})
@@ -87,7 +86,7 @@ def edit_annotation(*, user, annotation: Annotation, comment: str | None = None,
     if records is not None:
         data.records = _records(records)
     if visibility is not None:
-        _visibility(visibility, data)
+        data.visibility, data.group = parse_visibility(visibility)
     return services.update_annotation(user=user, annotation=annotation, data=data)
 
 
@@ -107,7 +106,7 @@ def bulk_edit(*, user, annotation_ids: list[int], entity_type: str = "", add_tag
     ids = sorted(set(parsed)) if None not in parsed else []
     if not ids or len(ids) > MAX_BULK:
         raise InputError({"ids": f"Choose 1 to {MAX_BULK} annotations."})
-    found = {a.pk: a for a in selectors.annotation_queryset().filter(pk__in=ids)}
+    found = {a.pk: a for a in selectors.visible_annotations(user).filter(pk__in=ids)}
     missing = [i for i in ids if i not in found]
     if missing:
         raise InputError({"ids": f"No annotation with id {', '.join(map(str, missing))}."})

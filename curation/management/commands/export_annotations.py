@@ -6,8 +6,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotations import exchange, w3c
+from annotations import w3c
 from archive_site.models import Document
+from curation import exchange
 
 
 class Command(BaseCommand):

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "simple_history",
     "archive_site",
     "annotations",
+    "curation",
     "search",
     # After search: its db_worker command (index tasks in batches) replaces the stock one.
     "django_tasks",
@@ -75,8 +76,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "archive_site.middleware.SecurityHeadersMiddleware",
-    "archive_site.middleware.RequestSizeLimitMiddleware",
+    "config.middleware.SecurityHeadersMiddleware",
+    "config.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -87,8 +88,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
-ROOT_URLCONF = "archive_site.urls"
-WSGI_APPLICATION = "archive_site.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
@@ -118,7 +119,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # wait (bounded) instead of failing at once; IMMEDIATE takes the write lock at BEGIN so
     # two transactions cannot deadlock upgrading read locks. Our backend queues those write
     # transactions (across threads and processes) instead of leaving them to SQLite's sleeps.
-    DATABASES["default"]["ENGINE"] = "archive_site.sqlite_backend"
+    DATABASES["default"]["ENGINE"] = "config.sqlite_backend"
     # Persistent connections unless CONN_MAX_AGE says otherwise: opening one (the file, PRAGMAs,
     # Django's SQL functions) cost more than a read request's queries. PostgreSQL keeps Django's
     # default (close after each request), as a pooler may sit in front of it.
@@ -164,15 +165,21 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "archive_site.authentication.SessionAuthentication",
+        "config.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.JSONParser",
+        "config.parsers.JSONLDParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "archive_site.exceptions.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["archive_site.throttling.ArchiveRateThrottle"],
+    "EXCEPTION_HANDLER": "config.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["config.throttling.ArchiveRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "write": os.environ.get("THROTTLE_WRITE_RATE", "600/min"),
         "search": os.environ.get("THROTTLE_SEARCH_RATE", "600/min"),
@@ -247,6 +254,7 @@ LOGGING = {
     "loggers": {
         "archive_site": {"level": os.environ.get("LOG_LEVEL", "INFO")},
         "annotations": {"level": os.environ.get("LOG_LEVEL", "INFO")},
+        "curation": {"level": os.environ.get("LOG_LEVEL", "INFO")},
         "search": {"level": os.environ.get("LOG_LEVEL", "INFO")},
     },
 }

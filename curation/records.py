@@ -1,25 +1,27 @@
-"""Curating authority records: edit names and dates, merge duplicates, make a record from an
-annotation's passage.
+"""Curating authority records: make one from a passage, edit names and dates, merge duplicates,
+find records by name.
 
-These live in ``annotations`` rather than ``archive_site`` because they move annotations' record
-links (``archive_site`` knows nothing of annotations). Every write is one transaction with its
-history rows: the surviving record's and the merged record's (who, when, why), and one per
-annotation whose links moved; each moved annotation is re-indexed (the document facets follow).
+They live here rather than in ``archive_site`` because they move annotations' record links
+(``archive_site`` knows nothing of annotations). Every write is one transaction with its history
+rows: the surviving record's and the merged record's (who, when, why), and one per annotation
+whose links moved; each moved annotation is re-indexed (the document facets follow).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.text import slugify
 
+from annotations import permissions, services
+from annotations.models import Annotation
 from archive_site.history import save_with_history
 from archive_site.models import Record
 
-from . import permissions, records, services
-from .curation import has_nul
-from .models import Annotation
+from .inputs import has_nul
 
 
 class MergeError(ValueError):
@@ -33,9 +35,60 @@ class MergeReport:
     moved_links: int
 
 
+class DuplicateName(ValidationError):
+    """A new record would have the name of an existing one (``existing``); create it anyway only
+    when the curator says so (two people can share a name)."""
+
+    def __init__(self, label: str, existing: list[Record]):
+        names = ", ".join(f"{r.label} (record {r.pk})" for r in existing[:5])
+        super().__init__(f"A record named {label!r} exists already: {names}. Link the passage to it, "
+                         "or confirm that this is someone (or something) else.")
+        self.existing = existing
+
+
 def _check(user) -> None:
     if not permissions.can_review(user):
         raise PermissionDenied("Only curators may change records.")
+
+
+def name_key(name: str) -> str:
+    """A name as compared for duplicates: case, accents and spacing do not count."""
+    decomposed = unicodedata.normalize("NFKD", " ".join(name.split()).casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def records_named(label: str) -> list[Record]:
+    """Live records whose label or one of whose aliases is ``label`` (as ``name_key`` compares)."""
+    key = name_key(label)
+    if not key:
+        return []
+    candidates = Record.objects.matching(key.split()[-1]).filter(merged_into__isnull=True).order_by("label", "pk")
+    return [r for r in candidates[:500] if any(name_key(n) == key for n in r.all_names())]
+
+
+@transaction.atomic
+def create_record_from_passage(*, user, label: str, kind: str, description: str = "",
+                               allow_duplicate: bool = False) -> Record:
+    """A new record (curators), e.g. from the passage being annotated. ``DuplicateName`` when a
+    live record already has that name, unless ``allow_duplicate``."""
+    _check(user)
+    if has_nul([label, kind, description]):
+        raise ValidationError("The fields must not contain NUL characters.")
+    label = " ".join(label.split())[:300]
+    if not label:
+        raise ValidationError("A record needs a label.")
+    if not allow_duplicate:
+        existing = records_named(label)
+        if existing:
+            raise DuplicateName(label, existing)
+    if kind not in Record.Kind.values:
+        kind = Record.Kind.OTHER
+    base = slugify(label)[:100] or "record"
+    key, n = base, 1
+    while Record.objects.filter(key=key).exists():
+        n += 1
+        key = f"{base}-{n}"
+    return Record.objects.create(key=key, kind=kind, label=label, description=description.strip())
 
 
 @transaction.atomic
@@ -68,15 +121,11 @@ def merge_records(*, user, record: Record, into: Record) -> MergeReport:
     moved = 0
     reason = f"record {record.pk} ({record.label}) merged into record {into.pk} ({into.label})"
     for annotation in Annotation.objects.filter(records=record).order_by("pk"):
-        annotation.skip_history_when_saving = True
-        try:
+        with services.relations_changing(annotation):
             annotation.records.remove(record)
             annotation.records.add(into)
-        finally:
-            del annotation.skip_history_when_saving
-        services._save_quietly(annotation)  # a new version: ``modified`` (and so the ETag) changes
-        services._record_history(annotation, "~", user, reason=reason)
-        services._changed(annotation)
+        # A new version: ``modified`` (and so the ETag) changes.
+        services.record_change(annotation, user=user, reason=reason)
         moved += 1
 
     for earlier in Record.objects.filter(merged_into=record):
@@ -127,26 +176,22 @@ def update_record(*, user, record: Record, label: str | None = None, kind: str |
 
 @transaction.atomic
 def record_for_annotation(*, user, annotation: Annotation, label: str = "", kind: str = "",
-                          record: Record | None = None) -> Record:
+                          record: Record | None = None, allow_duplicate: bool = False) -> Record:
     """Link an annotation to ``record``, or to a new record made from its passage (``label``
     defaults to the quote; ``kind`` to the annotation's entity type when that is a record kind)."""
     _check(user)
-    if has_nul([label, kind]):
-        raise ValidationError("The label must not contain NUL characters.")
+    if not permissions.can_view(user, annotation):
+        raise PermissionDenied("No such annotation.")
     if record is None:
         if not kind and annotation.entity_type_id and annotation.entity_type.key in Record.Kind.values:
             kind = annotation.entity_type.key
-        record = records.create_record_from_passage(user=user, label=label or annotation.target_quote, kind=kind)
+        record = create_record_from_passage(user=user, label=label or annotation.target_quote, kind=kind,
+                                            allow_duplicate=allow_duplicate)
     elif record.merged_into_id:
         record = Record.objects.get(pk=record.merged_into_id)
-    annotation.skip_history_when_saving = True
-    try:
+    with services.relations_changing(annotation):
         annotation.records.add(record)
-    finally:
-        del annotation.skip_history_when_saving
     if annotation.motivation in ("highlighting", "classifying"):
         annotation.motivation = "identifying"
-    services._save_quietly(annotation)
-    services._record_history(annotation, "~", user, reason=f"linked to record {record.pk} ({record.label})")
-    services._changed(annotation)
+    services.record_change(annotation, user=user, reason=f"linked to record {record.pk} ({record.label})")
     return record

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotations.backup import BackupError, import_archive
+from curation.backup import BackupError, import_archive
 
 
 class Command(BaseCommand):

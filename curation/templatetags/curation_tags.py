@@ -3,7 +3,7 @@ their link without importing this app's permission rules."""
 
 from django import template
 
-from ..permissions import can_curate
+from annotations.permissions import can_curate
 
 register = template.Library()
 

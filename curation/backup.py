@@ -1,8 +1,8 @@
 """Export and import the whole archive as one JSON file (``export_archive`` / ``import_archive``).
 
-It lives in ``annotations`` rather than ``archive_site`` because it carries annotations, groups,
-tags and their history, and ``archive_site`` must not know the annotations app (one-way
-dependencies); the search index is not exported: an import announces itself with the
+It lives in ``curation`` because it carries the archive and the annotations, groups, tags and
+their history (``archive_site`` must not know the annotations app: one-way dependencies); it is
+the only export that carries private notes (keep backups private). The search index is not exported: an import announces itself with the
 ``archive_restored`` signal, on which ``search`` enqueues index tasks inside the import's
 transaction (an outbox, like every other change).
 
@@ -36,7 +36,7 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .signals import archive_restored
+from archive_site.signals import archive_restored
 
 FORMAT = "purge-archive-backup"
 VERSION = 1

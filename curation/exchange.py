@@ -2,8 +2,10 @@
 CSV, and W3C JSON-LD annotations in (our own exports, Hypothesis, Recogito, ...).
 
 Export respects visibility: scope ``public`` holds only approved public annotations (the archive's
-published knowledge); scope ``all`` holds what the exporting user may see (a curator: everything).
-Replies are not exported (they target annotations, not text).
+published knowledge); scope ``all`` holds what the exporting user may see (a curator: every public
+and group note, never someone else's private one; from the command line: every note but private
+ones). Replies are not exported (they target annotations, not text). Only the whole-archive backup
+(``curation.backup``) carries private notes.
 
 Import matches each annotation's target to a document (by our URL, by a document's ``source`` URL,
 or by slug), re-anchors it by its TextQuoteSelector (exact quote, prefix and suffix; a
@@ -26,12 +28,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, QuerySet
 
+from annotations import anchoring, permissions, selectors, services, w3c
+from annotations.models import Annotation
+from annotations.schemas import MAX_QUOTE_CHARS, InputError, parse_annotation, parse_visibility, resolve_url
 from archive_site.models import Document, Record
+from archive_site.text import unencodable_at
 
-from . import anchoring, permissions, selectors, services, w3c
-from .curation import has_nul, published_q
-from .models import Annotation, AnnotationGroup
-from .schemas import MAX_QUOTE_CHARS, InputError, parse_annotation, resolve_url
+from .inputs import has_nul
 
 SCOPES = ("public", "all")
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
@@ -55,14 +58,16 @@ class ExchangeError(ValueError):
 
 
 def export_queryset(*, user, document: Document | None = None, scope: str = "public") -> QuerySet[Annotation]:
-    """``user`` None: the command line, which may export everything."""
+    """``user`` None: the command line, which exports every note but private ones."""
     if scope not in SCOPES:
         raise ExchangeError(f"Unknown scope {scope!r}; use public or all.")
     qs = selectors.annotation_queryset().filter(reply_to__isnull=True)
     if scope == "public":
-        qs = qs.filter(published_q())
+        qs = qs.filter(permissions.published_q())
     elif user is not None:
         qs = qs.filter(permissions.visible_q(user))
+    else:
+        qs = qs.exclude(visibility=Annotation.Visibility.PRIVATE)
     if document is not None:
         qs = qs.filter(document=document)
     return qs.order_by("document__slug", "target_start", "id")
@@ -127,7 +132,7 @@ def annotations_csv(annotations, *, base: str) -> str:
 def records_queryset() -> QuerySet[Record]:
     return (
         Record.objects.select_related("merged_into")
-        .annotate(published_mentions=Count("annotations", filter=published_q("annotations__")))
+        .annotate(published_mentions=Count("annotations", filter=permissions.published_q("annotations__")))
         .order_by("label", "id")
     )
 
@@ -200,6 +205,9 @@ def read_annotations(raw) -> list:
             raise ExchangeError(f"The file is not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno}).") from None
         except RecursionError:
             raise ExchangeError("The file's JSON is nested too deeply.") from None
+    where = unencodable_at(data)
+    if where is not None:
+        raise ExchangeError(f"The file holds text that is not valid Unicode (a lone surrogate) at {where}.")
     items = _items(data)
     if len(items) > MAX_IMPORT_ANNOTATIONS:
         raise ExchangeError(f"The file holds {len(items)} annotations; at most {MAX_IMPORT_ANNOTATIONS} at a time.")
@@ -375,11 +383,11 @@ def check_visibility(value: str | None) -> str | None:
     """The default visibility for imported annotations that name none (else ``private``)."""
     if not value:
         return None
-    if value in (Annotation.Visibility.PRIVATE, Annotation.Visibility.PUBLIC):
-        return value
-    if value.startswith("group:") and not has_nul(value) and AnnotationGroup.objects.filter(name=value[6:]).exists():
-        return value
-    raise ExchangeError(f"Unknown visibility {value[:100]!r}: use private, public or group:<name>.")
+    try:
+        parse_visibility(value)
+    except InputError as exc:
+        raise ExchangeError(f"{exc.errors['visibility']} Use private, public or group:<name>.") from None
+    return value
 
 
 def import_annotations(*, user, raw, partial: bool = False, visibility: str | None = None) -> ImportReport:

@@ -2,16 +2,22 @@
 
 from django.urls import path
 
-from . import curation_pages as pages
-from . import curation_views as views
+from . import pages, views
 
 urlpatterns = [
     path("api/annotations/review/", views.ReviewQueue.as_view(), name="annotation-review-queue"),
     path("api/annotations/export/", views.AnnotationExport.as_view(), name="annotation-export"),
     path("api/annotations/import/", views.AnnotationImport.as_view(), name="annotation-import"),
+    path("api/annotations/deleted/", views.DeletedAnnotations.as_view(), name="annotation-deleted"),
+    path(
+        "api/annotations/history/<int:history_id>/restore/", views.RestoreAnnotation.as_view(),
+        name="annotation-restore",
+    ),
+    path("api/annotations/<int:pk>/review/", views.ReviewAnnotation.as_view(), name="annotation-review"),
     path("api/records/export/", views.RecordExport.as_view(), name="record-export"),
     path("api/records/<int:pk>/merge/", views.RecordMerge.as_view(), name="record-merge"),
     path("api/documents/<slug:slug>/history/", views.DocumentHistory.as_view(), name="document-history"),
+    path("records/new-from-passage/", pages.record_from_passage, name="record-from-passage"),
     path("curate/", pages.dashboard, name="curate-dashboard"),
     path("curate/review/", pages.review_queue, name="curate-review"),
     path("curate/records/", pages.records, name="curate-records"),
@@ -27,5 +33,5 @@ urlpatterns = [
     path("curate/exchange/", pages.exchange_page, name="curate-exchange"),
     path("curate/history/<str:kind>/<int:pk>/", pages.history_page, name="curate-history"),
     path("curate/deleted/", pages.deleted, name="curate-deleted"),
-    path("curate/deleted/<int:history_id>/restore/", pages.restore, name="curate-restore"),
+    path("curate/deleted/<int:history_id>/restore/", pages.restore_version, name="curate-restore"),
 ]

@@ -5,7 +5,8 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from annotations import exchange, w3c
+from annotations import w3c
+from curation import exchange
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from annotations.backup import export_archive
+from curation.backup import export_archive
 
 
 class Command(BaseCommand):

@@ -1,6 +1,7 @@
-"""The curators' API: bulk review and the review queue, record merge, export and import. Every
-view answers 403 to anyone who is not a curator (``permissions.IsCurator``), and bad input is a
-4xx with ``detail`` (and ``errors`` where there are fields to name), never a 500."""
+"""The curators' API: the review queue, one review and bulk review, record merge, export and
+import, deleted annotations and restore, document history. Every view answers 403 to anyone who
+is not a curator (``permissions.IsCurator``), and bad input is a 4xx with ``detail`` (and
+``errors`` where there are fields to name), never a 500."""
 
 from __future__ import annotations
 
@@ -11,18 +12,21 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status as http
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotations import permissions, selectors, w3c
+from annotations.anchoring import AnchorError
+from annotations.schemas import InputError
+from annotations.views import JSON_PARSERS, ProtocolView
+from archive_site import history
 from archive_site.models import Document, Record
 
-from . import curation, exchange, history, permissions, w3c
-from .anchoring import AnchorError
-from .record_curation import MergeError, merge_records
-from .schemas import InputError
-from .views import JSONLDParser
+from . import exchange, restore, review
+from .inputs import parse_id
+from .records import MergeError, merge_records
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -42,13 +46,13 @@ class PlainJSON(BaseContentNegotiation):
 class CuratorAPIView(APIView):
     permission_classes = [permissions.IsCurator]
     renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser, JSONLDParser]
+    parser_classes = JSON_PARSERS
     content_negotiation_class = PlainJSON
 
     def handle_exception(self, exc):
         if isinstance(exc, InputError):
             return Response({"detail": str(exc), "errors": exc.errors}, status=http.HTTP_400_BAD_REQUEST)
-        if isinstance(exc, (AnchorError, MergeError, exchange.ExchangeError, curation.QueueFilterError)):
+        if isinstance(exc, (AnchorError, MergeError, exchange.ExchangeError, review.QueueFilterError)):
             return Response({"detail": str(exc)}, status=http.HTTP_400_BAD_REQUEST)
         if isinstance(exc, ValidationError):
             return Response({"detail": " ".join(exc.messages)}, status=http.HTTP_400_BAD_REQUEST)
@@ -62,7 +66,7 @@ def _download(content: str, *, content_type: str, filename: str) -> HttpResponse
 
 
 def queue_item(annotation, base: str) -> dict:
-    return {
+    item = {
         "id": annotation.pk, "url": w3c.annotation_url(annotation, base), "document": annotation.document.slug,
         "quote": annotation.target_quote, "comment": annotation.comment, "creator": annotation.creator.get_username(),
         "entity_type": annotation.entity_type.key if annotation.entity_type_id else None,
@@ -70,11 +74,17 @@ def queue_item(annotation, base: str) -> dict:
         "visibility": annotation.visibility_label, "status": annotation.status, "reason": annotation.review_reason,
         "created": w3c.iso(annotation.created),
     }
+    if annotation.reply_to_id:  # a reply is reviewed with what it answers
+        parent = annotation.reply_to
+        item["reply_to"] = {"id": parent.pk, "url": w3c.annotation_url(parent, base), "quote": parent.target_quote,
+                            "comment": parent.comment, "creator": parent.creator.get_username(),
+                            "status": parent.status}
+    return item
 
 
 @extend_schema(
     request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT,
-    parameters=[OpenApiParameter(name, str) for name in curation.QUEUE_FILTERS],
+    parameters=[OpenApiParameter(name, str) for name in review.QUEUE_FILTERS],
 )
 class ReviewQueue(CuratorAPIView):
     """``GET /api/annotations/review/``: the review queue (pending by default; filters ``status``,
@@ -86,7 +96,7 @@ class ReviewQueue(CuratorAPIView):
 
     @extend_schema(operation_id="annotations_review_queue")
     def get(self, request):
-        qs = curation.review_queue(request.query_params)
+        qs = review.review_queue(request.user, request.query_params)
         raw_page = request.query_params.get("page", "0")
         if not (raw_page.isascii() and raw_page.isdigit()) or len(raw_page) > 6:
             raise InputError({"page": "page must be a number (from 0)."})
@@ -98,7 +108,7 @@ class ReviewQueue(CuratorAPIView):
     @extend_schema(operation_id="annotations_review_bulk")
     def post(self, request):
         data = request.data if isinstance(request.data, dict) else {}
-        reviewed = curation.bulk_review(
+        reviewed = review.bulk_review(
             user=request.user, annotation_ids=data.get("ids"), status=data.get("status"), reason=data.get("reason", ""),
         )
         return Response({"status": data.get("status"), "reviewed": [a.pk for a in reviewed]})
@@ -112,7 +122,7 @@ class RecordMerge(CuratorAPIView):
     def post(self, request, pk):
         record = get_object_or_404(Record, pk=pk)
         data = request.data if isinstance(request.data, dict) else {}
-        into = curation.parse_id(data.get("into"))
+        into = parse_id(data.get("into"))
         if into is None:
             raise InputError({"into": "The id of the surviving record is required."})
         survivor = Record.objects.filter(pk=into).first()
@@ -180,7 +190,7 @@ class AnnotationImport(CuratorAPIView):
     report (created, skipped, errors with reasons): 201 when stored, 400 when the file was rejected
     (by default any invalid annotation rejects the whole file and nothing is stored)."""
 
-    parser_classes = [JSONParser, JSONLDParser, MultiPartParser, FormParser]
+    parser_classes = [*JSON_PARSERS, MultiPartParser, FormParser]
 
     def post(self, request):
         form = request.data if isinstance(request.data, QueryDict) else {}
@@ -226,5 +236,43 @@ class DocumentHistory(CuratorAPIView):
 
     def get(self, request, slug):
         document = get_object_or_404(Document, slug=slug)
-        rows = document.history.select_related("history_user").order_by("-history_date", "-history_id")
-        return Response({"slug": document.slug, "history": history.history_entries(rows)})
+        return Response({"slug": document.slug, "history": history.present(history.versions(Document, document.pk))})
+
+
+JSON_SCHEMA = extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+
+
+@JSON_SCHEMA
+class ReviewAnnotation(ProtocolView):
+    """``POST /api/annotations/<id>/review/`` ``{"status": "approved"|"rejected", "reason": ""}``
+    (curators): answers the annotation's JSON-LD."""
+
+    permission_classes = [permissions.IsCurator]
+
+    def post(self, request, pk):
+        annotation = selectors.get_visible_annotation(request.user, pk)
+        if annotation is None:
+            raise Http404("No such annotation.")
+        data = request.data if isinstance(request.data, dict) else {}
+        annotation = review.review_annotation(user=request.user, annotation=annotation, status=data.get("status"),
+                                              reason=data.get("reason", ""))
+        return self.annotation_response(annotation)
+
+
+@JSON_SCHEMA
+class DeletedAnnotations(CuratorAPIView):
+    """``GET /api/annotations/deleted/``: deleted annotations the curator may restore."""
+
+    def get(self, request):
+        return Response({"deleted": restore.deleted_annotations(request.user)})
+
+
+@JSON_SCHEMA
+class RestoreAnnotation(ProtocolView):
+    """``POST /api/annotations/history/<history_id>/restore/`` (curators): bring back that version."""
+
+    permission_classes = [permissions.IsCurator]
+
+    def post(self, request, history_id):
+        annotation = restore.restore_annotation(user=request.user, history_id=history_id)
+        return self.annotation_response(annotation, status=http.HTTP_200_OK)

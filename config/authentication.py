@@ -24,4 +24,4 @@ class SessionAuthentication(authentication.SessionAuthentication):
 class SessionScheme(_spectacular.SessionScheme):
     """The OpenAPI description of the session authenticator above (cookie auth, as DRF's)."""
 
-    target_class = "archive_site.authentication.SessionAuthentication"
+    target_class = "config.authentication.SessionAuthentication"

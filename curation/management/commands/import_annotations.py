@@ -10,8 +10,8 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from annotations import exchange
 from annotations.permissions import can_review
+from curation import exchange
 
 
 class Command(BaseCommand):

@@ -13,24 +13,38 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from annotations import history as annotation_history
+from annotations import selectors, services
+from annotations.anchoring import AnchorError
+from annotations.models import Annotation, EntityType
+from annotations.permissions import can_curate
+from annotations.schemas import InputError
 from archive_site import document_services
+from archive_site import history as archive_history
 from archive_site.models import Document, Record
+from archive_site.selectors import document_list
 
-from . import curation, curation_edits, exchange, history, selectors, services
-from .anchoring import AnchorError
-from .models import Annotation, EntityType
-from .permissions import can_curate
-from .record_curation import MergeError, merge_records, record_for_annotation, update_record
-from .schemas import InputError
+from . import dashboard as stats
+from . import edits, exchange, restore, review
+from .records import (
+    DuplicateName,
+    MergeError,
+    create_record_from_passage,
+    merge_records,
+    record_for_annotation,
+    records_named,
+    update_record,
+)
 
 PAGE_SIZE = 50
 
@@ -73,7 +87,7 @@ def _back(request, default: str):
 
 @curator_required
 def dashboard(request):
-    return render(request, "curation/dashboard.html", {"stats": curation.dashboard_stats(), "section": "dashboard"})
+    return render(request, "curation/dashboard.html", {"stats": stats.dashboard_stats(request.user), "section": "dashboard"})
 
 
 @curator_required
@@ -81,15 +95,15 @@ def dashboard(request):
 def review_queue(request):
     if request.method == "POST":
         return _review_post(request)
-    filters = {k: request.GET.get(k, "") for k in curation.QUEUE_FILTERS}
+    filters = {k: request.GET.get(k, "") for k in review.QUEUE_FILTERS}
     context = {
         "filters": filters, "entity_types": EntityType.objects.all(), "statuses": Annotation.Status.choices,
         "section": "review", "query": urlencode({k: v for k, v in filters.items() if v}),
     }
     try:
-        queue = curation.review_queue(request.GET)
+        queue = review.review_queue(request.user, request.GET)
         page = Paginator(queue, PAGE_SIZE).get_page(request.GET.get("page"))
-    except curation.QueueFilterError as error:
+    except review.QueueFilterError as error:
         context["error"] = str(error)
         return render(request, "curation/review.html", context, status=400)
     context["page"] = page
@@ -99,22 +113,22 @@ def review_queue(request):
 def _review_post(request):
     ids = [_int(v) for v in request.POST.getlist("ids")]
     action = request.POST.get("action", "")
-    if request.POST.get("one"):  # a row's own Approve / Reject button: "<id>:<status>"
+    reason = request.POST.get("reason", "")
+    if request.POST.get("one"):  # a row's own Approve / Reject button: "<id>:<status>", its own reason box
         one, _, action = request.POST["one"].partition(":")
         ids = [_int(one)]
+        reason = request.POST.get(f"reason-{one}", "") or reason
     try:
         if None in ids:
             raise InputError({"ids": "ids must be annotation ids."})
         if action == "edit":
-            done = curation_edits.bulk_edit(
+            done = edits.bulk_edit(
                 user=request.user, annotation_ids=ids, entity_type=request.POST.get("entity_type", ""),
                 add_tag=request.POST.get("add_tag", ""),
             )
             outcome = "edited"
         else:
-            done = curation.bulk_review(
-                user=request.user, annotation_ids=ids, status=action, reason=request.POST.get("reason", ""),
-            )
+            done = review.bulk_review(user=request.user, annotation_ids=ids, status=action, reason=reason)
             outcome = f"marked {action}"
     except (InputError, AnchorError) as error:
         messages.error(request, " ".join(error.errors.values()) if isinstance(error, InputError) else str(error))
@@ -126,7 +140,9 @@ def _review_post(request):
 @curator_required
 @require_http_methods(["GET", "POST"])
 def annotation_edit(request, pk: int):
-    annotation = get_object_or_404(selectors.annotation_queryset(), pk=pk)
+    annotation = selectors.get_visible_annotation(request.user, pk)
+    if annotation is None:
+        raise Http404("No such annotation.")
     values = {
         "comment": annotation.comment, "tags": ", ".join(t.name for t in annotation.tags.all()),
         "entity_type": annotation.entity_type.key if annotation.entity_type_id else "",
@@ -136,7 +152,7 @@ def annotation_edit(request, pk: int):
     if request.method == "POST":
         values = {name: request.POST.get(name, "") for name in values}
         try:
-            curation_edits.edit_annotation(user=request.user, annotation=annotation, **values)
+            edits.edit_annotation(user=request.user, annotation=annotation, **values)
         except InputError as error:
             messages.error(request, " ".join(error.errors.values()))
             status = 400
@@ -155,12 +171,24 @@ def annotation_edit(request, pk: int):
 # --- records --------------------------------------------------------------------------------
 
 
+def _record_matches(request, *, exclude: int | None = None) -> tuple[str, list[Record]]:
+    """Live records whose names have a word starting with ``?q=`` (for merging by name)."""
+    query = " ".join(request.GET.get("q", "").split())[:100]
+    if not query or "\x00" in query:
+        return "", []
+    matches = Record.objects.matching(query).filter(merged_into__isnull=True).order_by("label", "pk")
+    if exclude is not None:
+        matches = matches.exclude(pk=exclude)
+    return query, list(matches[:50])
+
+
 @curator_required
 def records(request):
+    query, matches = _record_matches(request)
     return render(request, "curation/records.html", {
-        "unlinked_records": curation.records_without_annotations()[:500],
-        "unlinked_people": curation.person_annotations_without_record()[:500],
-        "kinds": Record.Kind.choices, "section": "records",
+        "unlinked_records": stats.records_without_annotations(request.user)[:500],
+        "unlinked_people": stats.person_annotations_without_record(request.user)[:500],
+        "kinds": Record.Kind.choices, "section": "records", "q": query, "matches": matches,
     })
 
 
@@ -171,7 +199,7 @@ def record_merge(request):
     record = Record.objects.filter(pk=record_id).first() if record_id else None
     into = Record.objects.filter(pk=into_id).first() if into_id else None
     if record is None or into is None:
-        messages.error(request, "Give the ids of two existing records: the duplicate and the one it is merged into.")
+        messages.error(request, "Choose two records: the duplicate, and the record it is merged into.")
         return _back(request, reverse("curate-records"))
     try:
         report = merge_records(user=request.user, record=record, into=into)
@@ -187,7 +215,9 @@ def record_merge(request):
 @curator_required
 @require_POST
 def record_link(request, pk: int):
-    annotation = get_object_or_404(Annotation.objects.select_related("entity_type"), pk=pk, reply_to__isnull=True)
+    annotation = selectors.get_visible_annotation(request.user, pk)
+    if annotation is None or annotation.reply_to_id:
+        raise Http404("No such annotation.")
     record_id = _int(request.POST.get("record"))
     record = None
     if record_id is not None:
@@ -199,12 +229,39 @@ def record_link(request, pk: int):
         record = record_for_annotation(
             user=request.user, annotation=annotation, record=record,
             label=request.POST.get("label", ""), kind=request.POST.get("kind", ""),
+            allow_duplicate=bool(request.POST.get("allow_duplicate")),
         )
+    except DuplicateName as error:
+        messages.warning(request, _errors(error) + " Tick “a different one” beside the name to create it anyway.")
     except ValidationError as error:
         messages.error(request, _errors(error))
     else:
         messages.success(request, f"Annotation {annotation.pk} now links to {record.label}.")
     return _back(request, reverse("curate-records"))
+
+
+@login_required
+@require_POST
+def record_from_passage(request):
+    """The reading room's "new record from this passage" (curators): JSON in and out. A name that
+    an existing record has answers 409 with those records, until the curator confirms."""
+    try:
+        record = create_record_from_passage(
+            user=request.user, label=request.POST.get("label", ""), kind=request.POST.get("kind", ""),
+            description=request.POST.get("description", ""),
+            allow_duplicate=request.POST.get("allow_duplicate") in ("1", "true", "on"),
+        )
+    except PermissionDenied as error:
+        return JsonResponse({"detail": str(error)}, status=403)
+    except DuplicateName as error:
+        return JsonResponse({"detail": _errors(error), "existing": [
+            {"id": r.pk, "label": r.label, "kind": r.kind, "url": r.get_absolute_url()} for r in error.existing
+        ]}, status=409)
+    except ValidationError as error:
+        return JsonResponse({"detail": _errors(error)}, status=400)
+    return JsonResponse(
+        {"id": record.pk, "label": record.label, "kind": record.kind, "url": record.get_absolute_url()}, status=201
+    )
 
 
 @curator_required
@@ -229,9 +286,11 @@ def record_edit(request, pk: int):
             messages.success(request, "Record saved.")
             return redirect("curate-record-edit", pk=record.pk)
     record.refresh_from_db()
+    query, matches = _record_matches(request, exclude=record.pk)
     return render(request, "curation/record_edit.html", {
         "record": record, "kinds": Record.Kind.choices, "merged": record.merged_records.all(),
-        "mentions": record.annotations.count(), "section": "records",
+        "mentions": selectors.record_annotations(request.user, record).count(), "section": "records",
+        "q": query, "matches": matches, "same_name": [r for r in records_named(record.label) if r.pk != record.pk],
     }, status=status)
 
 
@@ -244,8 +303,6 @@ def _document_values(request) -> dict:
 
 @curator_required
 def documents(request):
-    from archive_site.selectors import document_list
-
     return render(request, "curation/documents.html", {"documents": document_list(), "section": "documents"})
 
 
@@ -296,21 +353,23 @@ def document_edit(request, slug: str):
 
 @curator_required
 def orphans(request):
-    page = Paginator(curation.orphaned_annotations(), PAGE_SIZE).get_page(request.GET.get("page"))
-    items = [{"annotation": a, "suggestion": curation.suggest_anchor(a)} for a in page]
+    page = Paginator(stats.orphaned_annotations(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    items = [{"annotation": a, "suggestion": stats.suggest_anchor(a)} for a in page]
     return render(request, "curation/orphans.html", {"page": page, "items": items, "section": "orphans"})
 
 
 @curator_required
 @require_POST
 def orphan_reattach(request, pk: int):
-    annotation = get_object_or_404(Annotation, pk=pk)
+    annotation = selectors.get_visible_annotation(request.user, pk)
+    if annotation is None:
+        raise Http404("No such annotation.")
     start, end = _int(request.POST.get("start")), _int(request.POST.get("end"))
     if start is None or end is None:
         messages.error(request, "Give the new start and end offsets (whole numbers).")
         return redirect("curate-orphans")
     try:
-        curation.reattach_annotation(user=request.user, annotation=annotation, start=start, end=end)
+        stats.reattach_annotation(user=request.user, annotation=annotation, start=start, end=end)
     except AnchorError as error:
         messages.error(request, f"Annotation {pk}: {error}")
     else:
@@ -353,13 +412,18 @@ HISTORY_MODELS = {"annotation": Annotation, "record": Record, "document": Docume
 
 @curator_required
 def history_page(request, kind: str, pk: int):
+    """Any object's history, deleted ones too; an annotation's by the one reader rule
+    (``annotations.history``: someone else's private note shows nothing)."""
     model = HISTORY_MODELS.get(kind)
     if model is None:
         raise Http404("No such kind of object.")
-    obj = model.objects.filter(pk=pk).first()
-    rows = model.history.filter(id=pk).select_related("history_user").order_by("-history_date", "-history_id")
-    entries = history.history_entries(rows)
-    if obj is None and not entries:
+    if model is Annotation:
+        entries = annotation_history.annotation_history(request.user, pk)
+        obj = selectors.get_visible_annotation(request.user, pk) if entries else None
+    else:
+        entries = archive_history.present(archive_history.versions(model, pk))
+        obj = model.objects.filter(pk=pk).first()
+    if not entries and obj is None:
         raise Http404("No such object.")
     for entry in entries:
         entry["when"] = datetime.fromisoformat(entry["date"])
@@ -371,14 +435,16 @@ def history_page(request, kind: str, pk: int):
 
 @curator_required
 def deleted(request):
-    return render(request, "curation/deleted.html", {"deleted": history.deleted_annotations(), "section": "deleted"})
+    return render(request, "curation/deleted.html", {
+        "deleted": restore.deleted_annotations(request.user), "section": "deleted",
+    })
 
 
 @curator_required
 @require_POST
-def restore(request, history_id: int):
+def restore_version(request, history_id: int):
     try:
-        annotation = services.restore_annotation(user=request.user, history_id=history_id)
+        annotation = restore.restore_annotation(user=request.user, history_id=history_id)
     except Annotation.DoesNotExist as error:
         messages.error(request, str(error) or "No such history entry.")
         return redirect("curate-deleted")
