@@ -37,7 +37,7 @@ def _name(value, own_model) -> object:
     """A related object as a person reads it: a user by username, anything else by its name;
     references to the object's own kind (a reply's parent) stay ids."""
     if isinstance(value, DeletedObject):
-        return f"{value.model._meta.verbose_name} {value.pk} (deleted)"
+        return None if value.pk is None else f"{value.model._meta.verbose_name} {value.pk} (deleted)"
     if isinstance(value, get_user_model()):
         return value.get_username()
     if isinstance(value, own_model):

@@ -77,3 +77,48 @@ def test_no_generated_request_to_any_operation_gets_a_server_error(api):
     print(f"schemathesis: {len(operations)} operations, {sum(tried.values())} requests")
     assert not failures, "\n".join(failures)
     assert sum(tried.values()) >= 10 * len(operations), tried
+
+
+# --- text no database can store --------------------------------------------------------------------
+
+SURROGATE = '"\\ud800"'  # JSON for a lone UTF-16 surrogate: valid JSON, not valid Unicode
+
+
+def test_a_lone_surrogate_is_a_400_on_every_write_route(seed_archive, curator):
+    from django.test import Client
+
+    from annotations.models import Annotation, EntityType
+    from archive_site.models import Record
+
+    annotation = AnnotationFactory(document=Document.objects.order_by("pk").first(), creator=curator,
+                                   visibility="public")
+    record = Record.objects.order_by("pk").first()
+    before = (Annotation.objects.count(), EntityType.objects.count(), list(Annotation.objects.values_list("comment")))
+    client = Client()
+    client.force_login(curator)
+    anno = '{"type": "Annotation", "bodyValue": %s, "target": {"source": "/documents/%s/", "selector": ' \
+           '{"type": "TextQuoteSelector", "exact": "Stalin"}}}' % (SURROGATE, annotation.document.slug)
+    routes = [
+        ("post", "/api/annotations/", anno),
+        ("put", f"/api/annotations/{annotation.pk}/", anno),
+        ("post", f"/api/annotations/{annotation.pk}/review/", '{"status": "rejected", "reason": %s}' % SURROGATE),
+        ("post", "/api/annotations/review/", '{"ids": [%d], "status": "rejected", "reason": %s}' % (annotation.pk, SURROGATE)),
+        ("post", "/api/entity-types/", '{"key": "weapon", "label": %s}' % SURROGATE),
+        ("post", "/api/annotations/import/", "[%s]" % anno),
+        ("post", f"/api/records/{record.pk}/merge/", '{"into": %s}' % SURROGATE),
+    ]
+    for method, path, body in routes:
+        for content_type in ("application/json", "application/ld+json"):
+            response = getattr(client, method)(path, body, content_type=content_type)
+            assert response.status_code == 400, (path, content_type, response.status_code, response.content[:300])
+            assert "surrogate" in response.json()["detail"], response.json()
+    upload = client.post("/api/annotations/import/", {"file": _file(f"[{anno}]")})
+    assert upload.status_code == 400 and "surrogate" in upload.json()["detail"]
+    after = (Annotation.objects.count(), EntityType.objects.count(), list(Annotation.objects.values_list("comment")))
+    assert after == before  # nothing stored or half-written
+
+
+def _file(content: str):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("annotations.jsonld", content.encode("utf-8"), content_type="application/ld+json")
