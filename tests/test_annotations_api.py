@@ -368,3 +368,21 @@ def test_the_protocol_media_type_with_profile_is_accepted_and_any_accept_gets_js
     plain = signed_in.get(response.json()["id"], HTTP_ACCEPT="application/json")
     assert plain.status_code == 200 and plain["Content-Type"] == ANNO_TYPE
     assert signed_in.post("/api/annotations/", "target=x", content_type="text/plain").status_code == 415
+
+
+def test_deleting_an_annotation_enqueues_one_index_task_per_annotation_deleted(signed_in, document, annotation_payload):
+    from django_tasks.signals import task_enqueued
+
+    parent = _post(signed_in, annotation_payload(document, 0, 6, visibility="public")).json()["id"]
+    _post(signed_in, {"type": "Annotation", "target": parent, "bodyValue": "a reply"})
+    enqueued = []
+
+    def count(sender, task_result, **kwargs):
+        enqueued.append(tuple(task_result.args[:2]))
+
+    task_enqueued.connect(count, weak=False, dispatch_uid="test-count-index-tasks")
+    try:
+        assert signed_in.delete(parent).status_code == 204
+    finally:
+        task_enqueued.disconnect(dispatch_uid="test-count-index-tasks")
+    assert len(enqueued) == 2 and len(set(enqueued)) == 2, enqueued  # the annotation and its reply, once each
