@@ -37,10 +37,6 @@ class Anchor:
     end: int
     exact: bool  # False when found by the fuzzy search
 
-    @property
-    def quote_slice(self) -> slice:
-        return slice(self.start, self.end)
-
 
 def context(text: str, start: int, end: int, length: int = CONTEXT_LENGTH) -> tuple[str, str]:
     """The prefix and suffix around ``[start, end)``."""

@@ -199,11 +199,14 @@ def needs_review_after_edit(user) -> bool:
     return not is_curator(user)
 
 
+# The table the API's permission class reads: each action on an annotation, and its predicate.
 PERMISSION_MAP = {
     "view": can_view,
     "edit": can_edit,
     "delete": can_delete,
 }
+ACTION_OF_METHOD = {"GET": "view", "HEAD": "view", "OPTIONS": "view", "PUT": "edit", "PATCH": "edit",
+                    "DELETE": "delete"}
 
 
 def has_permission(user, action: str, annotation) -> bool:
@@ -226,11 +229,7 @@ class AnnotationAccess(drf_permissions.BasePermission):
         return can_create(request.user)
 
     def has_object_permission(self, request, view, obj) -> bool:
-        if request.method in drf_permissions.SAFE_METHODS:
-            return can_view(request.user, obj)
-        if request.method == "DELETE":
-            return can_delete(request.user, obj)
-        return can_edit(request.user, obj)
+        return has_permission(request.user, ACTION_OF_METHOD.get(request.method, "edit"), obj)
 
 
 class IsCurator(drf_permissions.BasePermission):
