@@ -48,6 +48,7 @@ function start(config) {
     pending: null, // {start, end} of the selection being annotated
     editing: null, // annotation id while editing
     editorRecords: [],
+    duplicates: [], // records named as the passage, offered when "new record from this passage" met one
     suggestions: [],
     showSuggestions: true,
     lastFocus: null,
@@ -379,6 +380,7 @@ function start(config) {
     if (!dlg) return;
     closePopover(false);
     $("#ed-error").hidden = true;
+    clearDuplicateWarning();
     state.editing = annotation ? annotation.id : null;
     if (annotation) {
       state.pending = null;
@@ -624,26 +626,88 @@ function start(config) {
     options[activeOption].scrollIntoView({ block: "nearest" });
   }
 
-  async function newRecordFromPassage() {
+  /** A curator's "new record from this passage". A name some record already has answers 409 with
+   * those records: offer to link one of them instead, or to create the record anyway. */
+  async function newRecordFromPassage(allowDuplicate = false) {
     const label = $("#ed-quote").textContent.trim();
     const entity = $("#ed-entity").value;
     const kinds = { person: "person", place: "place", organisation: "organisation", event: "event" };
     const form = new FormData();
     form.append("label", label);
     form.append("kind", kinds[entity] || "other");
-    const response = await fetch("/records/new-from-passage/", {
-      method: "POST", body: form, credentials: "same-origin", headers: { Accept: "application/json", "X-CSRFToken": csrf() },
-    });
+    if (allowDuplicate) form.append("allow_duplicate", "1");
     const error = $("#ed-error");
-    if (!response.ok) {
-      error.textContent = "Could not create the record.";
+    error.hidden = true;
+    clearDuplicateWarning();
+    let response, data = {};
+    try {
+      response = await fetch("/records/new-from-passage/", {
+        method: "POST", body: form, credentials: "same-origin", headers: { Accept: "application/json", "X-CSRFToken": csrf() },
+      });
+      data = await response.json().catch(() => ({}));
+    } catch {
+      response = null;
+    }
+    if (response && response.status === 409 && Array.isArray(data.existing)) {
+      showDuplicateWarning(data);
+      return;
+    }
+    if (!response || !response.ok) {
+      error.textContent = data.detail ? `Could not create the record: ${data.detail}` : "Could not create the record.";
       error.hidden = false;
       return;
     }
-    const record = await response.json();
-    state.editorRecords.push(record);
+    addEditorRecord(data);
+    status(`Record ${data.label} created and linked.`);
+  }
+
+  function addEditorRecord(record) {
+    if (!state.editorRecords.some((x) => x.id === record.id)) state.editorRecords.push(record);
     renderRecordChips();
-    status(`Record ${record.label} created and linked.`);
+  }
+
+  function clearDuplicateWarning() {
+    state.duplicates = [];
+    const box = $("#ed-duplicate");
+    if (box) box.remove();
+  }
+
+  function showDuplicateWarning(data) {
+    state.duplicates = data.existing;
+    const box = document.createElement("div");
+    box.id = "ed-duplicate";
+    box.className = "ed-duplicate";
+    box.setAttribute("role", "alert");
+    const message = document.createElement("p");
+    message.textContent = data.detail || "A record with this name exists already.";
+    const list = document.createElement("ul");
+    data.existing.forEach((r, i) => {
+      const li = document.createElement("li");
+      const link = document.createElement("button");
+      link.type = "button";
+      link.dataset.action = "link-existing";
+      link.dataset.index = String(i);
+      link.textContent = `Link ${r.label} instead`;
+      const open = document.createElement("a");
+      open.href = r.url;
+      open.target = "_blank";
+      open.textContent = `record ${r.id}`;
+      const kind = document.createElement("span");
+      kind.className = "muted small";
+      kind.textContent = ` (${r.kind}, `;
+      kind.append(open, ")");
+      li.append(link, kind);
+      list.appendChild(li);
+    });
+    const anyway = document.createElement("button");
+    anyway.type = "button";
+    anyway.dataset.action = "create-anyway";
+    anyway.textContent = "Create a new record anyway";
+    anyway.title = "Someone (or something) else with the same name";
+    box.append(message, list, anyway);
+    $("#ed-new-record").after(box);
+    const first = box.querySelector("button");
+    if (first) first.focus();
   }
 
   // ---- suggestions -------------------------------------------------------------------------------
@@ -836,6 +900,12 @@ function start(config) {
       if (kind === "close-popover") { closePopover(); return; }
       if (kind === "edit") { const a = state.byId.get(Number(action.dataset.annId)); if (a) openEditor({ annotation: a }); return; }
       if (kind === "delete") { deleteAnnotation(Number(action.dataset.annId)); return; }
+      if (kind === "link-existing") {
+        const r = state.duplicates[Number(action.dataset.index)];
+        if (r) { addEditorRecord(r); clearDuplicateWarning(); status(`Linked to ${r.label}.`); $("#ed-record-q").focus(); }
+        return;
+      }
+      if (kind === "create-anyway") { newRecordFromPassage(true); return; }
       if (kind === "remove-record") { state.editorRecords.splice(Number(action.dataset.index), 1); renderRecordChips(); $("#ed-record-q").focus(); return; }
       if (kind === "accept-suggestion") { acceptSuggestion(Number(action.dataset.index)); return; }
       if (kind === "dismiss-suggestion") { dismissSuggestion(Number(action.dataset.index)); return; }
