@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import wraps
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -95,29 +95,59 @@ def dashboard(request):
 def review_queue(request):
     if request.method == "POST":
         return _review_post(request)
-    filters = {k: request.GET.get(k, "") for k in review.QUEUE_FILTERS}
+    return _queue_page(request, request.GET, next_url=request.get_full_path())
+
+
+def _queue_page(request, params, *, next_url: str, posted=None, failed_row: int | None = None, status: int = 200):
+    """The queue for ``params`` (its filters and page). ``?select=all`` ticks every row of the
+    page (select all without JavaScript). ``posted``: a review that failed, shown again as the
+    curator left it (ticked rows, reasons, bulk fields), with ``failed_row`` marking a row's own
+    Reject that failed."""
+    filters = {k: params.get(k, "") for k in review.QUEUE_FILTERS}
+    query = urlencode({k: v for k, v in filters.items() if v})
     context = {
         "filters": filters, "entity_types": EntityType.objects.all(), "statuses": Annotation.Status.choices,
-        "section": "review", "query": urlencode({k: v for k, v in filters.items() if v}),
+        "section": "review", "query": query, "next_url": next_url, "failed_row": failed_row,
+        "bulk": {name: (posted.get(name, "") if posted else "") for name in ("reason", "entity_type", "add_tag")},
     }
     try:
-        queue = review.review_queue(request.user, request.GET)
-        page = Paginator(queue, PAGE_SIZE).get_page(request.GET.get("page"))
+        queue = review.review_queue(request.user, params)
+        page = Paginator(queue, PAGE_SIZE).get_page(params.get("page"))
     except review.QueueFilterError as error:
         context["error"] = str(error)
         return render(request, "curation/review.html", context, status=400)
-    context["page"] = page
-    return render(request, "curation/review.html", context)
+    select_all = posted is None and params.get("select") == "all"
+    picked = set(posted.getlist("ids")) if posted else set()
+    context.update({
+        "page": page, "select_all": select_all,
+        "page_query": f"{query}{'&' if query else ''}page={page.number}",
+        "rows": [
+            {"a": a, "picked": select_all or str(a.pk) in picked,
+             "reason": posted.get(f"reason-{a.pk}", "") if posted else ""}
+            for a in page.object_list
+        ],
+    })
+    return render(request, "curation/review.html", context, status=status)
+
+
+def _queue_params(target: str) -> tuple[QueryDict, str]:
+    """The queue's filters from the page a review form was posted from (its ``next``)."""
+    parts = urlsplit(target)
+    if parts.path != reverse("curate-review") or parts.scheme or parts.netloc:
+        return QueryDict(), reverse("curate-review")
+    return QueryDict(parts.query), target
 
 
 def _review_post(request):
     ids = [_int(v) for v in request.POST.getlist("ids")]
     action = request.POST.get("action", "")
     reason = request.POST.get("reason", "")
+    one = None
     if request.POST.get("one"):  # a row's own Approve / Reject button: "<id>:<status>", its own reason box
-        one, _, action = request.POST["one"].partition(":")
-        ids = [_int(one)]
-        reason = request.POST.get(f"reason-{one}", "") or reason
+        raw, _, action = request.POST["one"].partition(":")
+        one = _int(raw)
+        ids = [one]
+        reason = request.POST.get(f"reason-{raw}", "")
     try:
         if None in ids:
             raise InputError({"ids": "ids must be annotation ids."})
@@ -131,9 +161,12 @@ def _review_post(request):
             done = review.bulk_review(user=request.user, annotation_ids=ids, status=action, reason=reason)
             outcome = f"marked {action}"
     except (InputError, AnchorError) as error:
-        messages.error(request, " ".join(error.errors.values()) if isinstance(error, InputError) else str(error))
-    else:
-        messages.success(request, f"{len(done)} annotation{'s' if len(done) != 1 else ''} {outcome}.")
+        text = " ".join(error.errors.values()) if isinstance(error, InputError) else str(error)
+        messages.error(request, f"Annotation {one}: {text}" if one is not None else text)
+        # Shown again as the curator left it (what they typed, what they ticked), not redirected.
+        params, next_url = _queue_params(request.POST.get("next", ""))
+        return _queue_page(request, params, next_url=next_url, posted=request.POST, failed_row=one, status=400)
+    messages.success(request, f"{len(done)} annotation{'s' if len(done) != 1 else ''} {outcome}.")
     return _back(request, reverse("curate-review"))
 
 

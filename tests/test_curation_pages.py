@@ -206,3 +206,120 @@ def test_hostile_input_to_curation_pages_and_endpoints_is_a_4xx_never_a_500(clie
     assert answers["bulk huge"].status_code == 400 and answers["queue nul"].status_code == 400
     assert answers["page document nul"].status_code == 400 and answers["page record nul"].status_code == 400
     assert Annotation.objects.get(pk=annotation.pk).status == "pending"
+
+
+# --- the review queue: a reason beside each row's Reject, select all, replies with their parent ------
+
+
+def _row(html: str, pk: int) -> str:
+    """The review table's row of annotation ``pk``."""
+    start = html.index(f'<tr data-annotation-id="{pk}"')
+    return html[start:html.index("</tr>", start)]
+
+
+def test_each_queue_row_has_its_own_reason_box_for_its_reject_saying_the_annotator_sees_it(client, curator):
+    annotation = AnnotationFactory()
+    client.force_login(curator)
+    html = client.get("/curate/review/").content.decode()
+    row = _row(html, annotation.pk)
+    assert f'<textarea id="reason-{annotation.pk}" name="reason-{annotation.pk}"' in row
+    assert f'<label for="reason-{annotation.pk}"' in row and "the annotator sees it" in row
+    assert f'name="one" value="{annotation.pk}:approved"' in row and f'name="one" value="{annotation.pk}:rejected"' in row
+    # Enter in a text field submits through the form's first submit button: never a row's Approve.
+    form = html[html.index('id="bulk-review"'):]
+    first_button = form[form.index("<button"):form.index("</button>")]
+    assert 'name="action" value="edit"' in first_button
+
+
+def test_a_rows_own_reject_rejects_just_that_row_with_its_own_reason(client, curator):
+    chosen, ticked, untouched = AnnotationFactory(), AnnotationFactory(), AnnotationFactory()
+    client.force_login(curator)
+    response = client.post("/curate/review/", {
+        "one": f"{chosen.pk}:rejected", f"reason-{chosen.pk}": "Not in the source",
+        f"reason-{ticked.pk}": "Something else", "ids": [str(ticked.pk)], "reason": "Shared reason",
+        "next": "/curate/review/?creator=",
+    })
+    assert response.status_code == 302 and response["Location"] == "/curate/review/?creator="
+    statuses = dict(Annotation.objects.values_list("pk", "status"))
+    assert statuses == {chosen.pk: "rejected", ticked.pk: "pending", untouched.pk: "pending"}
+    assert Annotation.objects.get(pk=chosen.pk).review_reason == "Not in the source"
+    assert "1 annotation marked rejected." in client.get("/curate/review/").content.decode()
+
+
+def test_a_failed_reject_shows_the_queue_again_as_the_curator_left_it(client, curator):
+    dora = UserFactory(username="dora")
+    failing, other = AnnotationFactory(creator=dora), AnnotationFactory(creator=dora)
+    client.force_login(curator)
+    # A row's Reject uses the row's own box only: the shared box does not stand in for it.
+    response = client.post("/curate/review/", {
+        "one": f"{failing.pk}:rejected", f"reason-{failing.pk}": "  ", f"reason-{other.pk}": "Half-typed <reason>",
+        "ids": [str(other.pk)], "reason": "Shared draft", "add_tag": "later", "next": "/curate/review/?creator=dora",
+    })
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f"Annotation {failing.pk}: Say why the annotation is rejected" in html
+    failed_row = _row(html, failing.pk)
+    assert 'class="failed"' in failed_row and 'aria-invalid="true"' in failed_row and "autofocus" in failed_row
+    other_row = _row(html, other.pk)
+    assert ">Half-typed &lt;reason&gt;</textarea>" in other_row
+    assert f'value="{other.pk}" id="pick-{other.pk}" aria-label="Select annotation {other.pk}" checked' in other_row
+    assert ">Shared draft</textarea>" in html and 'name="add_tag" maxlength="100" value="later"' in html
+    assert 'name="creator" value="dora"' in html  # the filters it was posted from
+    assert 'name="next" value="/curate/review/?creator=dora"' in html
+    assert set(Annotation.objects.values_list("status", flat=True)) == {"pending"}
+    # A reason too long is refused the same way, and what was typed is kept.
+    long_reason = "x" * 2001
+    response = client.post("/curate/review/", {"one": f"{failing.pk}:rejected", f"reason-{failing.pk}": long_reason})
+    assert response.status_code == 400 and f">{long_reason}</textarea>" in response.content.decode()
+
+
+def test_select_all_without_javascript_ticks_every_row_of_the_page_and_approving_them_approves_all(client, curator):
+    annotations = [AnnotationFactory() for _ in range(52)]  # two pages of 50
+    client.force_login(curator)
+
+    def ticked(html: str) -> set[int]:
+        return {a.pk for a in annotations if f'id="pick-{a.pk}" aria-label="Select annotation {a.pk}" checked' in html}
+
+    plain = client.get("/curate/review/").content.decode()
+    assert ticked(plain) == set() and 'href="?page=1&amp;select=all">Select all on this page</a>' in plain
+    assert '<span class="js-only" hidden><input type="checkbox" id="pick-all" aria-label="Select every annotation on this page">' in plain
+    all_first = client.get("/curate/review/", {"select": "all"}).content.decode()
+    assert ticked(all_first) == {a.pk for a in annotations[:50]}
+    assert "Every annotation on this page is selected." in all_first and 'href="?page=1">Clear the selection</a>' in all_first
+    all_second = client.get("/curate/review/", {"page": "2", "select": "all"}).content.decode()
+    assert ticked(all_second) == {a.pk for a in annotations[50:]}
+    response = client.post("/curate/review/", {
+        "ids": [str(a.pk) for a in annotations[:50]], "action": "approved", "next": "/curate/review/?page=1&select=all",
+    })
+    assert response.status_code == 302
+    assert Annotation.objects.filter(status="approved").count() == 50
+    assert set(Annotation.objects.filter(status="pending").values_list("pk", flat=True)) == {a.pk for a in annotations[50:]}
+
+
+def test_select_all_keeps_the_filters(client, curator):
+    dora = UserFactory(username="dora")
+    hers, theirs = AnnotationFactory(creator=dora), AnnotationFactory()
+    client.force_login(curator)
+    html = client.get("/curate/review/", {"creator": "dora"}).content.decode()
+    assert 'href="?creator=dora&amp;page=1&amp;select=all"' in html
+    html = client.get("/curate/review/", {"creator": "dora", "select": "all"}).content.decode()
+    assert f'id="pick-{hers.pk}" aria-label="Select annotation {hers.pk}" checked' in html
+    assert f'data-annotation-id="{theirs.pk}"' not in html
+
+
+def test_a_reply_row_shows_the_annotation_it_answers(client, curator):
+    dora = UserFactory(username="dora")
+    parent = AnnotationFactory(creator=dora, comment="Zinoviev <was> the first defendant.", status="approved")
+    reply = AnnotationFactory(
+        document=parent.document, reply_to=parent, target_start=None, target_end=None, target_quote="",
+        target_prefix="", target_suffix="", comment="Kamenev too.", motivation="replying",
+    )
+    client.force_login(curator)
+    html = client.get("/curate/review/").content.decode()
+    row = _row(html, reply.pk)
+    assert f'data-parent-id="{parent.pk}"' in row
+    assert "Reply to</strong> dora" in row and "(approved)" in row
+    assert f"<q>{parent.target_quote}</q>" in row and "Zinoviev &lt;was&gt; the first defendant." in row
+    assert "Kamenev too." in row and f"#hl-{parent.pk}" in row
+    assert f'data-annotation-id="{parent.pk}"' not in html  # approved: not in the pending queue
+    assert "data-parent-id" not in client.get("/curate/review/?status=approved").content.decode()
