@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,7 +28,7 @@ from annotations import history as annotation_history
 from annotations import selectors, services
 from annotations.anchoring import AnchorError
 from annotations.models import Annotation, EntityType
-from annotations.permissions import can_curate
+from annotations.permissions import can_curate, visible_q
 from annotations.schemas import InputError
 from archive_site import document_services
 from archive_site import history as archive_history
@@ -204,6 +205,17 @@ def annotation_edit(request, pk: int):
 # --- records --------------------------------------------------------------------------------
 
 
+def _with_links(user, records: list[Record]) -> list[Record]:
+    """``records``, each with ``links``: how many annotations the curator may see link to it (one query)."""
+    counts = dict(
+        Annotation.objects.filter(visible_q(user), records__in=[r.pk for r in records])
+        .values("records").annotate(n=Count("pk", distinct=True)).values_list("records", "n")
+    ) if records else {}
+    for record in records:
+        record.links = counts.get(record.pk, 0)
+    return records
+
+
 def _record_matches(request, *, exclude: int | None = None) -> tuple[str, list[Record]]:
     """Live records whose names have a word starting with ``?q=`` (for merging by name)."""
     query = " ".join(request.GET.get("q", "").split())[:100]
@@ -212,17 +224,22 @@ def _record_matches(request, *, exclude: int | None = None) -> tuple[str, list[R
     matches = Record.objects.matching(query).filter(merged_into__isnull=True).order_by("label", "pk")
     if exclude is not None:
         matches = matches.exclude(pk=exclude)
-    return query, list(matches[:50])
+    return query, _with_links(request.user, list(matches[:50]))
 
 
-@curator_required
-def records(request):
+def _records_page(request, *, duplicate: dict | None = None, status: int = 200):
     query, matches = _record_matches(request)
     return render(request, "curation/records.html", {
         "unlinked_records": stats.records_without_annotations(request.user)[:500],
         "unlinked_people": stats.person_annotations_without_record(request.user)[:500],
         "kinds": Record.Kind.choices, "section": "records", "q": query, "matches": matches,
-    })
+        "duplicate": duplicate,
+    }, status=status)
+
+
+@curator_required
+def records(request):
+    return _records_page(request)
 
 
 @curator_required
@@ -234,6 +251,8 @@ def record_merge(request):
     if record is None or into is None:
         messages.error(request, "Choose two records: the duplicate, and the record it is merged into.")
         return _back(request, reverse("curate-records"))
+    if request.POST.get("direction") == "reverse":  # a record's page: "merge the chosen record into this one"
+        record, into = into, record
     try:
         report = merge_records(user=request.user, record=record, into=into)
     except MergeError as error:
@@ -258,14 +277,20 @@ def record_link(request, pk: int):
         if record is None:
             messages.error(request, f"No record with id {record_id}.")
             return _back(request, reverse("curate-records"))
+    label = request.POST.get("label", "")
     try:
         record = record_for_annotation(
-            user=request.user, annotation=annotation, record=record,
-            label=request.POST.get("label", ""), kind=request.POST.get("kind", ""),
+            user=request.user, annotation=annotation, record=record, label=label, kind=request.POST.get("kind", ""),
             allow_duplicate=bool(request.POST.get("allow_duplicate")),
         )
     except DuplicateName as error:
-        messages.warning(request, _errors(error) + " Tick “a different one” beside the name to create it anyway.")
+        # The records page again, with the records of that name beside this passage: link it to one
+        # of them, or tick "a different person with the same name".
+        messages.warning(request, _errors(error) + " Tick “a different person with the same name” to create it anyway.")
+        return _records_page(request, status=409, duplicate={
+            "annotation": annotation.pk, "label": " ".join(label.split()) or annotation.target_quote,
+            "existing": _with_links(request.user, list(error.existing)),
+        })
     except ValidationError as error:
         messages.error(request, _errors(error))
     else:
@@ -323,7 +348,8 @@ def record_edit(request, pk: int):
     return render(request, "curation/record_edit.html", {
         "record": record, "kinds": Record.Kind.choices, "merged": record.merged_records.all(),
         "mentions": selectors.record_annotations(request.user, record).count(), "section": "records",
-        "q": query, "matches": matches, "same_name": [r for r in records_named(record.label) if r.pk != record.pk],
+        "q": query, "matches": matches,
+        "same_name": _with_links(request.user, [r for r in records_named(record.label) if r.pk != record.pk]),
     }, status=status)
 
 
@@ -460,10 +486,24 @@ def history_page(request, kind: str, pk: int):
         raise Http404("No such object.")
     for entry in entries:
         entry["when"] = datetime.fromisoformat(entry["date"])
+    if model is Record:
+        _name_merged_into(entries)
     return render(request, "curation/history.html", {
         "kind": kind, "obj": obj, "pk": pk, "entries": entries, "section": "history",
         "label": str(obj) if obj is not None else f"{kind} {pk} (deleted)",
     })
+
+
+def _name_merged_into(entries: list[dict]) -> None:
+    """A record's ``merged_into`` by label (the presenter leaves references to records' own kind as ids)."""
+    changes = [c for e in entries for c in e["changes"] if c["field"] == "merged_into"]
+    ids = {v for c in changes for v in (c["old"], c["new"]) if isinstance(v, int)}
+    labels = dict(Record.objects.filter(pk__in=ids).values_list("pk", "label")) if ids else {}
+    for change in changes:
+        for side in ("old", "new"):
+            if isinstance(change[side], int):
+                pk = change[side]
+                change[side] = f"{labels[pk]} (record {pk})" if pk in labels else f"record {pk} (deleted)"
 
 
 @curator_required

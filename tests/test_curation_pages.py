@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from annotations import services
 from annotations.models import Annotation, EntityType
 from annotations.permissions import is_curator
+from archive_site.models import Record
 from tests.factories import AnnotationFactory, DocumentFactory, RecordFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -323,3 +324,144 @@ def test_a_reply_row_shows_the_annotation_it_answers(client, curator):
     assert "Kamenev too." in row and f"#hl-{parent.pk}" in row
     assert f'data-annotation-id="{parent.pk}"' not in html  # approved: not in the pending queue
     assert "data-parent-id" not in client.get("/curate/review/?status=approved").content.decode()
+
+
+# --- records: merge by searching names, duplicates when making a record from a passage -------------------
+
+
+def test_records_page_finds_records_by_name_and_merges_the_chosen_duplicate_into_the_chosen_survivor(client, curator, user):
+    keep = RecordFactory(label="Nikolai Yezhov", aliases=["N. I. Yezhov"], start_date="1895", end_date="1940")
+    duplicate = RecordFactory(label="Nikolay Yezhov", kind="person")
+    unrelated = RecordFactory(label="Genrikh Yagoda")
+    AnnotationFactory(visibility="public").records.add(keep)
+    AnnotationFactory(visibility="private", creator=user).records.add(keep)  # someone's private note: not counted
+    client.force_login(curator)
+    html = client.get("/curate/records/", {"q": "yezh"}).content.decode()
+    assert 'name="q" value="yezh"' in html and "2 records with a name starting “yezh”" in html
+    for record in (keep, duplicate):
+        assert f'name="record" value="{record.pk}"' in html and f'name="into" value="{record.pk}"' in html
+    assert f'value="{unrelated.pk}"' not in html
+    keep_row = html[html.index(f'<tr data-record-id="{keep.pk}"'):]
+    keep_row = keep_row[:keep_row.index("</tr>")]
+    assert "Nikolai Yezhov" in keep_row and "Person" in keep_row and "1895–1940" in keep_row and "N. I. Yezhov" in keep_row
+    assert '<td class="num">1<span class="narrow-only"> annotation link</span>' in keep_row
+    assert "No record has a name" in client.get("/curate/records/", {"q": "zzzz"}).content.decode()
+
+    response = client.post("/curate/records/merge/", {
+        "record": duplicate.pk, "into": keep.pk, "next": "/curate/records/?q=yezh#merge",
+    })
+    assert response.status_code == 302 and response["Location"] == f"/curate/records/{keep.pk}/"
+    duplicate.refresh_from_db()
+    keep.refresh_from_db()
+    assert duplicate.merged_into_id == keep.pk and "Nikolay Yezhov" in keep.aliases
+    # Merged records are no longer candidates; a record into itself says why and goes back to the search.
+    assert f'name="record" value="{duplicate.pk}"' not in client.get("/curate/records/", {"q": "yezh"}).content.decode()
+    response = client.post("/curate/records/merge/", {"record": keep.pk, "into": keep.pk, "next": "/curate/records/?q=yezh#merge"})
+    assert response["Location"] == "/curate/records/?q=yezh#merge"
+    assert "cannot be merged into itself" in client.get(response["Location"]).content.decode()
+
+
+def test_a_records_edit_page_shows_same_name_records_and_merges_by_search_either_way(client, curator):
+    record = RecordFactory(label="Lev Kamenev")
+    twin = RecordFactory(label="lev  KAMENEV", kind="person")
+    other = RecordFactory(label="Lev Trotsky")
+    client.force_login(curator)
+    html = client.get(f"/curate/records/{record.pk}/").content.decode()
+    assert "Likely duplicates: other records named “Lev Kamenev”" in html
+    assert f'name="into" value="{twin.pk}" id="same-{twin.pk}"' in html
+    assert f'name="into" value="{record.pk}"' not in html and f'value="{other.pk}"' not in html
+    html = client.get(f"/curate/records/{record.pk}/", {"q": "lev"}).content.decode()
+    assert f'id="match-{other.pk}"' in html and f'id="match-{twin.pk}"' in html and f'id="match-{record.pk}"' not in html
+
+    # "Merge the chosen one into this record": the chosen record is the duplicate.
+    response = client.post("/curate/records/merge/", {"record": record.pk, "into": other.pk, "direction": "reverse"})
+    assert response["Location"] == f"/curate/records/{record.pk}/"
+    other.refresh_from_db()
+    assert other.merged_into_id == record.pk
+    # "Merge this record into the chosen one".
+    response = client.post("/curate/records/merge/", {"record": record.pk, "into": twin.pk})
+    assert response["Location"] == f"/curate/records/{twin.pk}/"
+    record.refresh_from_db()
+    assert record.merged_into_id == twin.pk
+
+
+def test_new_record_from_a_passage_with_a_known_name_answers_409_with_those_records_until_confirmed(client, curator):
+    existing = RecordFactory(label="Karl Radek", kind="person")
+    client.force_login(curator)
+    response = client.post("/records/new-from-passage/", {"label": " karl  RADEK ", "kind": "person"})
+    assert response.status_code == 409
+    body = response.json()
+    assert "exists already" in body["detail"]
+    assert body["existing"] == [{"id": existing.pk, "label": "Karl Radek", "kind": "person", "url": f"/records/{existing.pk}/"}]
+    assert Record.objects.count() == 1
+    response = client.post("/records/new-from-passage/", {"label": "Karl Radek", "kind": "person", "allow_duplicate": "1"})
+    assert response.status_code == 201 and response.json()["label"] == "Karl Radek"
+    assert Record.objects.filter(label="Karl Radek").count() == 2
+
+
+def test_records_page_warns_beside_the_passage_when_its_name_is_taken_and_creates_it_when_ticked(client, curator):
+    document = DocumentFactory(text="Karl Radek spoke at length.")
+    person = EntityType.objects.get(key="person")
+    annotation = AnnotationFactory(document=document, entity_type=person, target_start=0, target_end=10)
+    existing = RecordFactory(label="Karl Radek", kind="person", start_date="1885")
+    client.force_login(curator)
+    html = client.get("/curate/records/").content.decode()
+    gap = html[html.index(f'id="gap-{annotation.pk}"'):]
+    assert 'type="checkbox" name="allow_duplicate" value="1"> a different person with the same name' in gap
+
+    response = client.post(f"/curate/annotations/{annotation.pk}/record/", {"label": "Karl Radek", "kind": "person"})
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Tick “a different person with the same name” to create it anyway." in html  # the view's message
+    gap = html[html.index(f'id="gap-{annotation.pk}"'):]
+    gap = gap[:gap.index('class="gap-item"') if 'class="gap-item"' in gap else len(gap)]
+    assert "already named “Karl Radek”" in gap and f'href="/records/{existing.pk}/">Karl Radek</a>' in gap
+    assert f'name="record" value="{existing.pk}"><button type="submit">Link to this record</button>' in gap
+    assert 'name="allow_duplicate" value="1" autofocus>' in gap
+    assert Record.objects.count() == 1 and not annotation.records.exists()
+
+    response = client.post(f"/curate/annotations/{annotation.pk}/record/", {"label": "Karl Radek", "kind": "person", "allow_duplicate": "1"})
+    assert response.status_code == 302
+    assert Record.objects.filter(label="Karl Radek").count() == 2
+    created = annotation.records.get()
+    assert created.pk != existing.pk and created.label == "Karl Radek"
+
+
+def test_linking_a_passage_to_the_existing_record_from_the_warning(client, curator):
+    document = DocumentFactory(text="Karl Radek spoke at length.")
+    annotation = AnnotationFactory(document=document, entity_type=EntityType.objects.get(key="person"), target_start=0, target_end=10)
+    existing = RecordFactory(label="Karl Radek")
+    client.force_login(curator)
+    response = client.post(f"/curate/annotations/{annotation.pk}/record/", {"record": existing.pk})
+    assert response.status_code == 302
+    assert list(annotation.records.all()) == [existing] and Record.objects.count() == 1
+
+
+# --- history by name ------------------------------------------------------------------------------------------
+
+
+def test_history_pages_show_people_and_records_by_name(client, curator, user):
+    from curation.records import merge_records, record_for_annotation
+    from curation.review import review_annotation
+
+    first, survivor = RecordFactory(label="Genrikh Yagoda"), RecordFactory(label="G. G. Yagoda")
+    annotation = AnnotationFactory(creator=user, visibility="public")
+    record_for_annotation(user=curator, annotation=annotation, record=first)
+    review_annotation(user=curator, annotation=annotation, status="rejected", reason="Wrong person")
+    merge_records(user=curator, record=first, into=survivor)
+    client.force_login(curator)
+
+    html = client.get(f"/curate/history/annotation/{annotation.pk}/").content.decode()
+    assert "<code>reviewed_by</code>: — → carol" in html
+    assert "<code>records</code>: — → Genrikh Yagoda" in html
+    assert "<code>records</code>: Genrikh Yagoda → G. G. Yagoda" in html
+    assert "['" not in html and "None" not in html
+
+    html = client.get(f"/curate/history/record/{first.pk}/").content.decode()
+    assert "History of Genrikh Yagoda" in html
+    assert f"<code>merged_into</code>: — → G. G. Yagoda (record {survivor.pk})" in html and "by carol" in html
+
+    client.force_login(user)  # the reader's own history page: the same names, lists as text
+    html = client.get(f"/annotations/{annotation.pk}/history/").content.decode()
+    assert "<code>reviewed_by</code>: — → carol" in html and "<code>records</code>: Genrikh Yagoda → G. G. Yagoda" in html
+    assert "['" not in html

@@ -1,14 +1,18 @@
 """Curation in a real browser: a curator rejects an annotation from the review queue with a reason,
 and its creator sees the reason on the annotation's card; the queue walked row by row and all at
-once (with and without JavaScript); the pages run no inline script."""
+once (with and without JavaScript); "new record from this passage" meeting a record of that name;
+the pages run no inline script."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from django.contrib.auth.models import Group
 
 from annotations.models import Annotation
-from tests.factories import AnnotationFactory, DocumentFactory, UserFactory
+from archive_site.models import Record
+from tests.factories import AnnotationFactory, DocumentFactory, RecordFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -141,3 +145,40 @@ def test_enter_in_the_tag_field_applies_the_edit_and_approves_nothing(open_brows
     assert set(Annotation.objects.values_list("status", flat=True)) == {"pending"}
     assert [t.name for t in Annotation.objects.get(pk=second.pk).tags.all()] == ["nkvd"]
     assert not Annotation.objects.get(pk=first.pk).tags.exists()
+
+
+def test_new_record_from_a_passage_warns_of_a_record_with_that_name(open_browser, seeded_types):
+    from .conftest import select_text
+
+    document = DocumentFactory(slug="radek", title="Radek", text="Then Karl Radek spoke at length.")
+    existing = RecordFactory(label="Karl Radek", kind="person")
+    b = open_browser()
+    b.sign_in_as(_curator())
+    page = b.page
+    page.goto(document.get_absolute_url())
+
+    def open_editor():
+        select_text(page, "Karl Radek")
+        page.get_by_role("button", name=re.compile("Annotate the selected passage")).click()
+        page.locator("#ann-editor").wait_for()
+
+    open_editor()
+    page.get_by_role("button", name="New record from this passage").click()
+    warning = page.locator("#ed-duplicate")
+    warning.wait_for()
+    assert "exists already" in warning.inner_text()
+    assert warning.get_by_role("link", name=f"record {existing.pk}").get_attribute("href") == f"/records/{existing.pk}/"
+    warning.get_by_role("button", name="Link Karl Radek instead").click()
+    assert page.locator("#ed-records .chip a").all_inner_texts() == ["Karl Radek"]
+    assert page.locator("#ed-duplicate").count() == 0 and Record.objects.count() == 1
+
+    page.get_by_role("button", name="Cancel").click()
+    open_editor()
+    page.get_by_role("button", name="New record from this passage").click()
+    page.get_by_role("button", name="Create a new record anyway").click()
+    page.locator("#ed-records .chip").wait_for()
+    created = Record.objects.exclude(pk=existing.pk).get()
+    assert created.label == "Karl Radek"
+    assert page.locator("#ed-records .chip a").get_attribute("href") == f"/records/{created.pk}/"
+    # The browser logs each 409 answer as a failed load; those are expected, nothing else is.
+    assert [e for e in b.errors if "status of 409 (Conflict)" not in e] == []
