@@ -235,7 +235,7 @@ def update_annotation(*, user, annotation: Annotation, data: AnnotationInput, if
     against the current version under a row lock (``PreconditionFailed`` on mismatch)."""
     from .w3c import etag  # w3c presents annotations; the services only need its validator
 
-    current = Annotation.objects.select_for_update().select_related("reply_to").get(pk=annotation.pk)
+    current = Annotation.objects.select_for_update(of=("self",)).select_related("reply_to").get(pk=annotation.pk)
     if not permissions.can_edit(user, current):
         raise PermissionDenied("Only the creator or a curator may edit this annotation.")
     if if_match is not None and not etag_matches(if_match, etag(current)):

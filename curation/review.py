@@ -106,7 +106,7 @@ def bulk_review(*, user, annotation_ids: list[int], status: str, reason: str = "
         raise PermissionDenied("Only curators may review annotations.")
     status, reason = check_review(status, reason)
     ids = checked_ids(annotation_ids)
-    found = {a.pk: a for a in Annotation.objects.select_for_update().filter(permissions.visible_q(user), pk__in=ids)}
+    found = {a.pk: a for a in Annotation.objects.select_for_update(of=("self",)).filter(permissions.visible_q(user), pk__in=ids)}
     missing = [i for i in ids if i not in found]
     if missing:  # someone else's private note answers exactly as an id never used
         raise InputError({"ids": f"No annotation with id {', '.join(map(str, missing))}."})

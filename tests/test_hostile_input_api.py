@@ -96,16 +96,17 @@ def test_a_lone_surrogate_is_a_400_on_every_write_route(seed_archive, curator):
     before = (Annotation.objects.count(), EntityType.objects.count(), list(Annotation.objects.values_list("comment")))
     client = Client()
     client.force_login(curator)
-    anno = '{"type": "Annotation", "bodyValue": %s, "target": {"source": "/documents/%s/", "selector": ' \
-           '{"type": "TextQuoteSelector", "exact": "Stalin"}}}' % (SURROGATE, annotation.document.slug)
+    anno = (f'{{"type": "Annotation", "bodyValue": {SURROGATE}, "target": {{"source": '
+            f'"/documents/{annotation.document.slug}/", "selector": {{"type": "TextQuoteSelector", "exact": "Stalin"}}}}}}')
     routes = [
         ("post", "/api/annotations/", anno),
         ("put", f"/api/annotations/{annotation.pk}/", anno),
-        ("post", f"/api/annotations/{annotation.pk}/review/", '{"status": "rejected", "reason": %s}' % SURROGATE),
-        ("post", "/api/annotations/review/", '{"ids": [%d], "status": "rejected", "reason": %s}' % (annotation.pk, SURROGATE)),
-        ("post", "/api/entity-types/", '{"key": "weapon", "label": %s}' % SURROGATE),
-        ("post", "/api/annotations/import/", "[%s]" % anno),
-        ("post", f"/api/records/{record.pk}/merge/", '{"into": %s}' % SURROGATE),
+        ("post", f"/api/annotations/{annotation.pk}/review/", f'{{"status": "rejected", "reason": {SURROGATE}}}'),
+        ("post", "/api/annotations/review/",
+         f'{{"ids": [{annotation.pk}], "status": "rejected", "reason": {SURROGATE}}}'),
+        ("post", "/api/entity-types/", f'{{"key": "weapon", "label": {SURROGATE}}}'),
+        ("post", "/api/annotations/import/", f"[{anno}]"),
+        ("post", f"/api/records/{record.pk}/merge/", f'{{"into": {SURROGATE}}}'),
     ]
     for method, path, body in routes:
         for content_type in ("application/json", "application/ld+json"):
