@@ -217,8 +217,9 @@ def _with_links(user, records: list[Record]) -> list[Record]:
 
 
 def _record_matches(request, *, exclude: int | None = None) -> tuple[str, list[Record]]:
-    """Live records whose names have a word starting with ``?q=`` (for merging by name)."""
-    query = " ".join(request.GET.get("q", "").split())[:100]
+    """Live records whose names have a word starting with ``?name=`` (for merging by name; not
+    ``q``, which the header's search box shows)."""
+    query = " ".join(request.GET.get("name", "").split())[:100]
     if not query or "\x00" in query:
         return "", []
     matches = Record.objects.matching(query).filter(merged_into__isnull=True).order_by("label", "pk")

@@ -336,8 +336,8 @@ def test_records_page_finds_records_by_name_and_merges_the_chosen_duplicate_into
     AnnotationFactory(visibility="public").records.add(keep)
     AnnotationFactory(visibility="private", creator=user).records.add(keep)  # someone's private note: not counted
     client.force_login(curator)
-    html = client.get("/curate/records/", {"q": "yezh"}).content.decode()
-    assert 'name="q" value="yezh"' in html and "2 records with a name starting “yezh”" in html
+    html = client.get("/curate/records/", {"name": "yezh"}).content.decode()
+    assert 'name="name" value="yezh"' in html and "2 records with a name starting “yezh”" in html
     for record in (keep, duplicate):
         assert f'name="record" value="{record.pk}"' in html and f'name="into" value="{record.pk}"' in html
     assert f'value="{unrelated.pk}"' not in html
@@ -345,19 +345,19 @@ def test_records_page_finds_records_by_name_and_merges_the_chosen_duplicate_into
     keep_row = keep_row[:keep_row.index("</tr>")]
     assert "Nikolai Yezhov" in keep_row and "Person" in keep_row and "1895–1940" in keep_row and "N. I. Yezhov" in keep_row
     assert '<td class="num">1<span class="narrow-only"> annotation link</span>' in keep_row
-    assert "No record has a name" in client.get("/curate/records/", {"q": "zzzz"}).content.decode()
+    assert "No record has a name" in client.get("/curate/records/", {"name": "zzzz"}).content.decode()
 
     response = client.post("/curate/records/merge/", {
-        "record": duplicate.pk, "into": keep.pk, "next": "/curate/records/?q=yezh#merge",
+        "record": duplicate.pk, "into": keep.pk, "next": "/curate/records/?name=yezh#merge",
     })
     assert response.status_code == 302 and response["Location"] == f"/curate/records/{keep.pk}/"
     duplicate.refresh_from_db()
     keep.refresh_from_db()
     assert duplicate.merged_into_id == keep.pk and "Nikolay Yezhov" in keep.aliases
     # Merged records are no longer candidates; a record into itself says why and goes back to the search.
-    assert f'name="record" value="{duplicate.pk}"' not in client.get("/curate/records/", {"q": "yezh"}).content.decode()
-    response = client.post("/curate/records/merge/", {"record": keep.pk, "into": keep.pk, "next": "/curate/records/?q=yezh#merge"})
-    assert response["Location"] == "/curate/records/?q=yezh#merge"
+    assert f'name="record" value="{duplicate.pk}"' not in client.get("/curate/records/", {"name": "yezh"}).content.decode()
+    response = client.post("/curate/records/merge/", {"record": keep.pk, "into": keep.pk, "next": "/curate/records/?name=yezh#merge"})
+    assert response["Location"] == "/curate/records/?name=yezh#merge"
     assert "cannot be merged into itself" in client.get(response["Location"]).content.decode()
 
 
@@ -370,7 +370,7 @@ def test_a_records_edit_page_shows_same_name_records_and_merges_by_search_either
     assert "Likely duplicates: other records named “Lev Kamenev”" in html
     assert f'name="into" value="{twin.pk}" id="same-{twin.pk}"' in html
     assert f'name="into" value="{record.pk}"' not in html and f'value="{other.pk}"' not in html
-    html = client.get(f"/curate/records/{record.pk}/", {"q": "lev"}).content.decode()
+    html = client.get(f"/curate/records/{record.pk}/", {"name": "lev"}).content.decode()
     assert f'id="match-{other.pk}"' in html and f'id="match-{twin.pk}"' in html and f'id="match-{record.pk}"' not in html
 
     # "Merge the chosen one into this record": the chosen record is the duplicate.
