@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django.utils.cache import add_never_cache_headers
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -19,6 +20,10 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+# Pages that show or change what is private to a person (the profile with its API token, its
+# actions, sign-in, sign-up, password pages): never kept by a browser or a shared cache.
+PRIVATE_PATH_PREFIXES = ("/accounts/",)
 
 
 class RequestSizeLimitMiddleware:
@@ -43,13 +48,20 @@ class RequestSizeLimitMiddleware:
 
 
 class SecurityHeadersMiddleware:
-    """Content-Security-Policy (no unsafe-inline scripts), framing, referrer and feature policy."""
+    """Content-Security-Policy (no unsafe-inline scripts), framing, referrer and feature policy on
+    every response, whatever its status and whichever layer answered: it sits above the request
+    size limit, whose 413 never reaches Django's XFrameOptionsMiddleware. Private pages (under
+    ``PRIVATE_PATH_PREFIXES``) are also marked ``Cache-Control: no-store, private``."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
+        if not getattr(response, "xframe_options_exempt", False):
+            response.headers.setdefault("X-Frame-Options", getattr(settings, "X_FRAME_OPTIONS", "DENY").upper())
+        if request.path.startswith(PRIVATE_PATH_PREFIXES):
+            add_never_cache_headers(response)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -29,6 +29,20 @@ def test_oversized_request_body_is_refused_with_413(client):
     assert "larger than the limit" in response.json()["detail"]
 
 
+@override_settings(MAX_REQUEST_BYTES=1000)
+@pytest.mark.parametrize("path", ["/api/annotations/", "/accounts/login/", "/documents/x/"])
+def test_refusals_before_any_view_still_forbid_framing(client, path):
+    """The size limit answers before Django's XFrameOptionsMiddleware runs; its 413 (and the 400 for
+    a Content-Length that is not a number) must still forbid framing and carry the other headers."""
+    refusals = [(413, client.post(path, data="x" * 2000, content_type="application/json")),
+                (400, client.post(path, data="x", content_type="application/json", CONTENT_LENGTH="many"))]
+    for status, response in refusals:
+        assert response.status_code == status
+        assert response["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+        assert response["X-Content-Type-Options"] == "nosniff"
+
+
 @override_settings(LOGIN_THROTTLE_ATTEMPTS=3)
 def test_repeated_failed_sign_ins_are_throttled(client, user):
     from django.core.cache import cache
@@ -52,6 +66,7 @@ def _assert_headers(response, path):
     assert "frame-ancestors 'none'" in csp, path
     assert response.get("X-Content-Type-Options") == "nosniff", path
     assert response.get("Referrer-Policy") == "same-origin", path
+    assert response.get("X-Frame-Options") == "DENY", path
 
 
 def test_every_route_sends_security_headers_whatever_the_answer(client, curator):
