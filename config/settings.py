@@ -8,6 +8,19 @@ Environment:
   DEBUG             1/true/yes to turn on (default off)
   ALLOWED_HOSTS     comma-separated (default: localhost names when DEBUG is on, none otherwise)
   SECURE_COOKIES    1 to mark session and CSRF cookies Secure (default on when DEBUG is off)
+
+Accounts (sign-in, sign-up, password reset; the accounts app):
+  LOGIN_THROTTLE_ATTEMPTS  failed sign-ins allowed per address, per user name and per trusted
+                           browser in 5 minutes (default 10)
+  ALLOW_SIGNUP             0 closes self-service sign-up (default open)
+  SIGNUP_LIMIT             accounts made per address an hour (default 5)
+  TRUSTED_PROXY_COUNT      reverse proxies in front that append to X-Forwarded-For (default 0)
+  EMAIL_HOST               outgoing mail server; password reset by mail is offered only when set
+  EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS (default on), EMAIL_USE_SSL,
+  DEFAULT_FROM_EMAIL       the rest of the mail settings (port 587, STARTTLS by default)
+  PASSWORD_RESET_LIMIT     reset links asked for per address and per mail address an hour (default 5)
+  ACCOUNTS_HELP_CONTACT    whom the sign-in page tells people to ask for a new password when there
+                           is no mail (default "the archive's administrators")
 """
 
 from __future__ import annotations
@@ -65,6 +78,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "accounts",
     "archive_site",
     "annotations",
     "curation",
@@ -194,6 +208,31 @@ LOGIN_THROTTLE_WINDOW = 300
 ALLOW_SIGNUP = env_bool("ALLOW_SIGNUP", True)
 SIGNUP_LIMIT = int(os.environ.get("SIGNUP_LIMIT", "5"))
 SIGNUP_WINDOW = 3600
+
+# --- Accounts (the accounts app): the attempt counters above live in its database table; these
+# are the rest of its settings.
+# Reverse proxies in front of the application that append the client's address to X-Forwarded-For
+# (0: the connection's peer is the client). Per-address limits count the address that many entries
+# from the right; set it, or every client behind the proxy shares one limit.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+# A browser that signed in as a user keeps a signed cookie naming that user; its sign-in attempts
+# for that name are counted on their own, so strangers' failures cannot lock the owner out.
+DEVICE_COOKIE_NAME = "archive_device"
+DEVICE_COOKIE_AGE = 365 * 24 * 3600
+# Outgoing mail: password reset is offered (/accounts/password_reset/) only when EMAIL_HOST is set;
+# otherwise those pages answer 404 and the sign-in page says to ask ACCOUNTS_HELP_CONTACT.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not env_bool("EMAIL_USE_SSL", False))
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "archive@localhost")
+PASSWORD_RESET_BY_MAIL = bool(EMAIL_HOST)
+PASSWORD_RESET_LIMIT = int(os.environ.get("PASSWORD_RESET_LIMIT", "5"))  # per address and per mail address
+PASSWORD_RESET_WINDOW = 3600
+ACCOUNTS_HELP_CONTACT = os.environ.get("ACCOUNTS_HELP_CONTACT", "the archive's administrators")
+
 MAX_REQUEST_BYTES = int(os.environ.get("MAX_REQUEST_BYTES", str(20 * 1024 * 1024)))
 
 SPECTACULAR_SETTINGS = {
@@ -252,6 +291,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     "loggers": {
+        "accounts": {"level": os.environ.get("LOG_LEVEL", "INFO")},
         "archive_site": {"level": os.environ.get("LOG_LEVEL", "INFO")},
         "annotations": {"level": os.environ.get("LOG_LEVEL", "INFO")},
         "curation": {"level": os.environ.get("LOG_LEVEL", "INFO")},

@@ -1,10 +1,8 @@
-"""The project's URLs: each app's own, the accounts pages, the API schema and the admin."""
+"""The project's URLs: each app's own (the accounts app's under /accounts/), the API schema and the admin."""
 
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
-
-from archive_site import accounts
 
 urlpatterns = [
     path("", include("archive_site.urls")),
@@ -14,8 +12,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
-    path("accounts/login/", accounts.ThrottledLoginView.as_view(), name="login"),
-    path("accounts/signup/", accounts.signup, name="signup"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]
