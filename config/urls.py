@@ -1,8 +1,18 @@
-"""The project's URLs: each app's own (the accounts app's under /accounts/), the API schema and the admin."""
+"""The project's URLs: each app's own (the accounts app's under /accounts/), the API schema, the admin,
+and /favicon.ico."""
 
 from django.contrib import admin
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on every site whatever the page says: send them to the static
+    file (its hashed, long-cached name in production)."""
+    return redirect(static("archive_site/favicon.ico"))
+
 
 urlpatterns = [
     path("", include("archive_site.urls")),
@@ -13,5 +23,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("accounts/", include("accounts.urls")),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
 ]

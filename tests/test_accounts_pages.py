@@ -1,5 +1,6 @@
 """The accounts pages as a newcomer meets them: private pages (the API token above all) are never
-stored by a browser or a shared cache."""
+stored by a browser or a shared cache; the header offers "Sign up"; signing out says so; and the
+site has a favicon of its own."""
 
 from __future__ import annotations
 
@@ -41,3 +42,38 @@ def test_public_pages_stay_cacheable(client):
     response = client.get("/records/")
     assert response.status_code == 200
     assert "no-store" not in response.get("Cache-Control", "")
+
+
+def test_the_header_offers_sign_up_while_it_is_open(client, settings):
+    html = client.get("/records/").content.decode()
+    assert 'href="/accounts/signup/?next=/records/"' in html and ">Sign up</a>" in html
+    assert 'href="/accounts/login/?next=/records/"' in html
+    settings.ALLOW_SIGNUP = False
+    assert ">Sign up</a>" not in client.get("/records/").content.decode()
+
+
+def test_signed_in_header_has_no_sign_up_link(client, user):
+    client.force_login(user)
+    html = client.get("/records/").content.decode()
+    assert ">Sign up</a>" not in html and "Sign out" in html
+
+
+def test_signing_out_says_so(client, user):
+    client.force_login(user)
+    response = client.post("/accounts/logout/", follow=True)
+    assert response.redirect_chain[-1] == ("/", 302)
+    assert "You have signed out." in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert "You have signed out." not in client.get("/").content.decode()  # said once
+
+
+def test_the_site_has_a_favicon(settings):
+    settings.WHITENOISE_USE_FINDERS = settings.WHITENOISE_AUTOREFRESH = True  # as under DEBUG, without collectstatic
+    client = Client()
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302 and response["Location"].endswith(".ico")
+    icon = client.get(response["Location"])
+    assert icon.status_code == 200
+    body = b"".join(icon.streaming_content) if icon.streaming else icon.content
+    assert body[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert "icon" in icon["Content-Type"]
