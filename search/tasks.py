@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-from contextlib import contextmanager
 from datetime import timedelta
 
 from django.db import connection, transaction
@@ -18,113 +17,51 @@ from django.utils import timezone
 from django_tasks import default_task_backend, task
 from django_tasks.backends.immediate import ImmediateBackend
 
-from . import indexing
+from . import indexing, pending
 from .backends import get_search_backend
 from .backends.base import IndexLockedError
 
 logger = logging.getLogger("search")
 MAX_ATTEMPTS = 30
 RETRY_DELAY = timedelta(seconds=5)
+THREAD = pending.THREAD
 
 
-# With the immediate backend (tests, scripts) a task runs inline, inside the caller's transaction.
-# Hundreds of one-entry Whoosh commits (a whole archive load) took ~30x longer than the load itself,
-# so there the (type, pk) pairs wait until the transaction commits or until the next read of the
-# index in this process (``flush_pending``, called by get_search_backend), whichever comes first;
-# then each is read from the database as it is then. The worker defers the same way while it runs
-# a batch of index tasks (``deferred_writes``, search.worker); otherwise a worker's task writes at
-# once. The value: write only if the index's entry is not already this one (``_sync``).
-_pending: dict[tuple[str, int], bool] = {}
-_flushing = False
-_deferring = 0
-
-
-@contextmanager
 def deferred_writes():
-    """Collect the index writes of the tasks run inside, and make them at the end in one writer
-    (one commit): a batch of N tasks costs one Whoosh commit instead of N. Raises what the write
-    raises (IndexLockedError included); the caller then decides what the tasks' outcome is."""
-    global _deferring
-    _deferring += 1
-    try:
-        yield
-    finally:
-        _deferring -= 1
-    if not _deferring:
-        flush_pending()
+    """The index writes of the tasks run inside, made at the end in one writer (search.pending)."""
+    return pending.deferred_writes(lambda: get_search_backend(flush=False))
 
 
 def flush_pending() -> None:
-    global _flushing
-    if not _pending or _flushing:
-        return
-    _flushing = True
-    try:
-        while _pending:
-            batch = list(_pending)
-            _write(batch)
-            for key in batch:
-                _pending.pop(key, None)
-    finally:
-        _flushing = False
+    pending.flush(get_search_backend(flush=False))
 
 
 def discard_pending() -> None:
-    _pending.clear()
-
-
-THREAD = "thread"  # not an entry type: "the replies under annotation pk", looked up when written
-
-
-def _write(keys: list[tuple[str, int]]) -> None:
-    backend = get_search_backend(flush=False)
-    by_type: dict[str, list[int]] = {}
-    for entry_type, pk in keys:
-        if entry_type == THREAD:
-            by_type.setdefault("annotation", []).extend(indexing.replies_of(pk))
-        else:
-            by_type.setdefault(entry_type, []).append(pk)
-    for entry_type, pks in by_type.items():
-        entries, gone = [], []
-        found = indexing.entries_for(entry_type, pks)
-        for pk in pks:
-            entry = found.get(pk)
-            if entry is None:
-                gone.append(pk)
-            elif not (_pending.get((entry_type, pk)) and backend.stamp(entry_type, pk) == entry.stamp):
-                entries.append(entry)
-        backend.remove(entry_type, gone)
-        backend.index(entries)
+    pending.discard()
 
 
 def _sync(entry_type: str, pk: int, *, only_if_changed: bool = False) -> None:
     """``only_if_changed``: skip the write when the index already holds this very entry (same
     stamp). An annotation's task re-checks its document this way: the document's entry changes
     only when an approved public annotation comes or goes, and re-indexing a whole text for every
-    pending or private note made the index worker the bottleneck under many writers."""
-    if _deferring:
-        _defer(entry_type, pk, only_if_changed)
+    pending or private note made the index worker the bottleneck under many writers.
+
+    With the immediate task backend inside a transaction, or while the worker runs a batch, the
+    write waits in ``search.pending`` (see there); otherwise it is made at once."""
+    if pending.deferring():
+        pending.defer(entry_type, pk, only_if_changed)
         return
     if isinstance(update_index.get_backend(), ImmediateBackend) and connection.in_atomic_block:
-        if not _pending:
+        if not pending.has_pending():
             transaction.on_commit(flush_pending)
-        _defer(entry_type, pk, only_if_changed)
+        pending.defer(entry_type, pk, only_if_changed)
         return
     if entry_type == THREAD:
         for reply_id in indexing.replies_of(pk):
             _sync("annotation", reply_id, only_if_changed=True)
         return
     backend = get_search_backend(flush=False)
-    entry = indexing.entry_for(entry_type, pk)
-    if entry is None:
-        backend.remove(entry_type, [pk])
-    elif not (only_if_changed and backend.stamp(entry_type, pk) == entry.stamp):
-        backend.index([entry])
-
-
-def _defer(entry_type: str, pk: int, only_if_changed: bool) -> None:
-    # One unconditional request for an entry outweighs any number of "only if changed" ones.
-    _pending[(entry_type, pk)] = _pending.get((entry_type, pk), True) and only_if_changed
+    pending.write(backend, [(entry_type, pk)], skip_unchanged={(entry_type, pk)} if only_if_changed else set())
 
 
 @task(queue_name="index")
