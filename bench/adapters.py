@@ -78,17 +78,31 @@ def doc_fields(schema, number: int, entry: dict, text: str) -> dict:
 
 
 def plain_parser(schema):
-    """The search app's Whoosh query parser configuration (fields, plugins), else a default one."""
-    try:
-        from search.backends.whoosh.query import make_parser
-    except ImportError:
-        from whoosh import qparser
+    """Whoosh's own query parser, configured as the search app configured it before it had a
+    parser of its own (the same default fields, field names and plugins), so that plain Whoosh
+    parses the workload as the app does; a default one for a schema without those fields."""
+    from whoosh import qparser
 
-        fields = [f for f in ("title", "text", "body") if f in schema.names()]
-        parser = qparser.MultifieldParser(fields, schema, group=qparser.AndGroup)
+    names = schema.names()
+    if {"title", "body", "names", "author"} <= set(names):
+        user_fields = {"title": "title", "text": "body", "body": "body", "author": "author", "kind": "kind",
+                       "year": "year", "tag": "names", "tags": "names", "alias": "names", "name": "names"}
+        parser = qparser.MultifieldParser(["title", "body", "names", "author"], schema, group=qparser.AndGroup)
+        parser.remove_plugin_class(qparser.FieldsPlugin)
+        expr = r"(?P<text>" + "|".join(sorted(user_fields, key=len, reverse=True)) + r"):"
+        parser.add_plugin(qparser.FieldsPlugin(expr=expr, remove_unknown=True))
+        aliases: dict[str, list[str]] = {}
+        for typed, real in user_fields.items():
+            if typed != real:
+                aliases.setdefault(real, []).append(typed)
+        parser.add_plugin(qparser.FieldAliasPlugin(aliases))
         parser.add_plugin(qparser.FuzzyTermPlugin())
+        parser.remove_plugin_class(qparser.BoostPlugin)
         return parser
-    return make_parser(schema)
+    fields = [f for f in ("title", "text", "body") if f in names]
+    parser = qparser.MultifieldParser(fields, schema, group=qparser.AndGroup)
+    parser.add_plugin(qparser.FuzzyTermPlugin())
+    return parser
 
 
 def plain_filter(schema, query: dict):
@@ -106,7 +120,11 @@ def plain_filter(schema, query: dict):
             parts.append(NumericRange("year", query["year"], query["year"]))
         return And(parts) if parts else None
     filters = SearchFilters(kind=query.get("kind") or None, year=query.get("year") or None)
-    return combined_filter(SearchQuery(text=query["q"], filters=filters))
+    try:
+        from search.parser import parse
+    except ImportError:  # a tree whose SearchQuery still took the text
+        return combined_filter(SearchQuery(text=query["q"], filters=filters))
+    return combined_filter(SearchQuery(tree=parse(query["q"]).tree, filters=filters))
 
 
 def api_params(query: dict, page: int = 1) -> dict:
@@ -119,10 +137,23 @@ def api_params(query: dict, page: int = 1) -> dict:
 
 
 def direct_search() -> Callable[[dict], int] | None:
-    """A function running one workload query through ``get_search_backend().search`` (with snippets
-    and facets, as the API asks for them) and returning the number of hits, or None without a
-    search app. The query is built the way the API's service builds it (alias expansions
-    included) when the search app exposes that step."""
+    """A function running one workload query through the backend (with snippets and facets, as
+    the API asks for them) and returning the number of hits, or None without a search app: through
+    ``search.services.find`` (parse, record-name expansion, the search policy, the backend; no
+    rows loaded) when the app has it, else through ``get_search_backend().search`` with the query
+    built the way the API's service builds it (alias expansions included)."""
+    try:
+        from search.services import find
+    except ImportError:
+        find = None
+    if find is not None:
+        from search.backends.base import SearchFilters
+
+        def run_find(query: dict) -> int:
+            filters = SearchFilters(kind=query.get("kind") or None, year=query.get("year") or None)
+            return find(user=None, text=query["q"], filters=filters, page_size=PAGE_SIZE).total
+
+        return run_find
     try:
         from search.backends import get_search_backend
         from search.backends.base import SearchFilters, SearchQuery

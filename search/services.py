@@ -1,11 +1,14 @@
-"""Searching, as the pages and the API use it: build a SearchQuery from validated input and the
-user (visibility, record-alias expansion), run it on the backend, then load the rows for the hits
-in one query per type and attach URLs, titles and deep links."""
+"""Searching, as the pages and the API use it: parse the query (``search.parser``), look up the
+other names of the records it names (``alias_expansions``, applied on the tree by
+``search.expansion``), build a SearchQuery with the user's read rule and the limits, run it
+through the search policy (``search.policy``) on the configured backend, then load the rows for
+the hits in one query per type and attach URLs, titles and deep links.
+
+Annotation hits are loaded through the read rule again (the index may lag behind the database)
+and their snippets are cut from the comment as loaded, not from the index's copy."""
 
 from __future__ import annotations
 
-import html
-import re
 from dataclasses import dataclass, field, replace
 
 from django.db.models import Q
@@ -15,7 +18,8 @@ from annotations.models import EntityType
 from annotations.permissions import reader_clauses
 from archive_site.models import Document, Record
 
-from . import analysis
+from . import analysis, expansion, policy
+from . import snippets as core_snippets
 from .backends import get_search_backend
 from .backends.base import (
     DEFAULT_PAGE_SIZE,
@@ -27,6 +31,9 @@ from .backends.base import (
     SearchQuery,
     SearchResults,
 )
+from .limits import Limits
+from .parser import parse
+from .tree import Parsed
 
 NAME_KINDS = (Record.Kind.PERSON, Record.Kind.PLACE)
 
@@ -90,22 +97,22 @@ class SearchPage:
         return max(1, -(-self.results.total // self.results.page_size))
 
 
-def _snippets(hit: Hit, base_url: str | None) -> list[dict]:
+def _snippets(snippets, base_url: str | None) -> list[dict]:
     out = []
-    for s in hit.snippets:
+    for s in snippets:
         item = {"html": s.html, "start": s.start, "end": s.end}
         if base_url:
-            first = s.marks[0] if s.marks else (s.start, s.end)
             item["url"] = f"{base_url}#pos={s.start}-{s.end}"
-            item["mark_url"] = f"{base_url}#pos={first[0]}-{first[1]}"
         out.append(item)
     return out
 
 
-def _load_items(hits: tuple[Hit, ...], entry_type: str, user) -> list[ResultItem]:
+def _load_items(results: SearchResults, entry_type: str, user, max_snippets: int = 3) -> list[ResultItem]:
     """The rows for the hits, in one query per type. Annotations are loaded through the read rule
     again (``annotations.selectors``): the index may be behind the database (a note made private a
-    moment ago), and what the reader may see now decides."""
+    moment ago), and what the reader may see now decides; their snippets are cut from the comment
+    as loaded (``results.highlight``: the words the query matched)."""
+    hits: tuple[Hit, ...] = results.hits
     ids = [h.pk for h in hits]
     items = []
     if entry_type == "document":
@@ -115,7 +122,7 @@ def _load_items(hits: tuple[Hit, ...], entry_type: str, user) -> list[ResultItem
             if d is None:
                 continue  # deleted since it was indexed; the index task will catch up
             url = d.get_absolute_url()
-            items.append(ResultItem("document", d.pk, d.title, url, h.score, _snippets(h, url), slug=d.slug,
+            items.append(ResultItem("document", d.pk, d.title, url, h.score, _snippets(h.snippets, url), slug=d.slug,
                                     kind=d.kind, author=d.author, date=d.date))
     elif entry_type == "record":
         rows = Record.objects.only("id", "label", "kind", "start_date").in_bulk(ids)
@@ -123,16 +130,18 @@ def _load_items(hits: tuple[Hit, ...], entry_type: str, user) -> list[ResultItem
             r = rows.get(h.pk)
             if r is not None:
                 items.append(ResultItem("record", r.pk, r.label, r.get_absolute_url(), h.score,
-                                        _snippets(h, None), kind=r.kind))
+                                        _snippets(h.snippets, None), kind=r.kind))
     else:
         rows = selectors.visible_annotations(user).in_bulk(ids)
         for h in hits:
             a = rows.get(h.pk)
             if a is None:
                 continue  # gone, or no longer visible to this reader: the index is catching up
+            snippets = core_snippets.make(a.comment, results.highlight, max_snippets)
             items.append(ResultItem(
-                "annotation", a.pk, a.target_quote or a.comment[:80], presenters.link(a), h.score, _snippets(h, None),
-                slug=a.document.slug, kind=a.entity_type.key if a.entity_type_id else "", extra=presenters.summary(a),
+                "annotation", a.pk, a.target_quote or a.comment[:80], presenters.link(a), h.score,
+                _snippets(snippets, None), slug=a.document.slug, kind=a.entity_type.key if a.entity_type_id else "",
+                extra=presenters.summary(a),
             ))
     return items
 
@@ -152,44 +161,40 @@ def _label_facets(facets: dict[str, tuple[FacetValue, ...]]) -> dict[str, list[F
     return out
 
 
-_MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
+def prepare(*, user, text: str, type: str = "document", filters: SearchFilters | None = None, page: int = 1,
+            page_size: int = DEFAULT_PAGE_SIZE) -> tuple[Parsed, SearchQuery, dict[str, tuple[str, ...]]]:
+    """The parsed query, the SearchQuery for the backend and the record-name expansions. Raises
+    QueryError / QueryTooExpensive for queries that cannot be read or would cost too much."""
+    limits = Limits.from_settings()
+    budget = limits.budget()
+    parsed = parse(text[:MAX_QUERY_LENGTH], limits)
+    expansions = alias_expansions(" ".join(expansion.words(parsed.tree)))
+    sq = SearchQuery(
+        tree=expansion.expand(parsed.tree, expansions), text=parsed.text, type=type,
+        filters=filters or SearchFilters(), access=reader_clauses(user), page=max(1, page),
+        page_size=max(1, min(page_size, MAX_PAGE_SIZE)), highlight=type != "annotation", limits=limits,
+        budget=budget,
+    )
+    return parsed, sq, expansions
 
 
-def as_written(suggestion: str | None, sq: SearchQuery) -> str | None:
-    """The backends correct words in their folded form ("trotski"); show each corrected word as
-    the texts write it ("Trotsky"), read from the marked words of the suggestion's own hits."""
-    if not suggestion:
-        return suggestion
-    typed = {analysis.fold_word(w) for w, _, _ in analysis.tokenize(sq.text)}
-    probe = get_search_backend().search(replace(sq, text=suggestion, page=1, page_size=5, facets=False))
-    written: dict[str, str] = {}
-    for hit in probe.hits:
-        for snippet in hit.snippets:
-            for marked in _MARK.findall(snippet.html):
-                word = html.unescape(marked).strip()
-                written.setdefault(analysis.fold_word(word), word)
-    out, cursor = [], 0
-    for word, start, end in analysis.tokenize(suggestion):
-        folded = analysis.fold_word(word)
-        if folded not in typed and folded in written:
-            out += [suggestion[cursor:start], written[folded]]
-            cursor = end
-    return "".join(out) + suggestion[cursor:]
+def find(*, user, text: str, **options) -> SearchResults:
+    """The backend's answer through the search policy (ids, scores, facets, suggestion), without
+    loading rows."""
+    parsed, sq, expansions = prepare(user=user, text=text, **options)
+    return policy.run(get_search_backend(), parsed, sq, expansions)
 
 
 def search(*, user, text: str, type: str = "document", filters: SearchFilters | None = None,
            page: int = 1, page_size: int = DEFAULT_PAGE_SIZE) -> SearchPage:
-    """Raises search.backends.base.QueryError for queries that cannot be read."""
-    text = text[:MAX_QUERY_LENGTH]
-    sq = SearchQuery(
-        text=text, type=type, filters=filters or SearchFilters(), access=reader_clauses(user),
-        page=max(1, page), page_size=max(1, min(page_size, MAX_PAGE_SIZE)), expansions=alias_expansions(text),
-    )
-    results = get_search_backend().search(sq)
-    if results.suggestion:
-        results = replace(results, suggestion=as_written(results.suggestion, sq))
-    items = _load_items(results.hits, type, user)
+    """Raises search.errors.QueryError (QueryTooExpensive included) for queries that cannot be
+    read or would cost too much: the views answer 400."""
+    parsed, sq, expansions = prepare(user=user, text=text, type=type, filters=filters, page=page,
+                                     page_size=page_size)
+    results = policy.run(get_search_backend(), parsed, sq, expansions)
+    items = _load_items(results, type, user, sq.max_snippets)
     dropped = len(results.hits) - len(items)
     if dropped:  # hits the index still had but the reader may no longer see are not counted either
         results = replace(results, total=max(0, results.total - dropped))
-    return SearchPage(query=text, type=type, results=results, items=items, facets=_label_facets(results.facets))
+    return SearchPage(query=parsed.text, type=type, results=results, items=items,
+                      facets=_label_facets(results.facets))

@@ -6,7 +6,8 @@ from django.conf import settings
 
 from search import services
 from search.backends import get_search_backend
-from search.backends.base import SearchFilters
+from search.backends.base import SearchFilters, SearchQuery
+from search.parser import parse
 
 from .factories import DocumentFactory
 
@@ -75,7 +76,7 @@ def test_sets_of_an_unchanged_segment_are_reused_after_an_index_change(monkeypat
     assert built and {segment for segment, _ in built}.isdisjoint(first)  # only the new segment's sets
     assert counted["kind"]["letter"] >= 1
     assert count == get_search_backend().search(
-        services.SearchQuery(text="trial", facets=False, highlight=False)).total
+        SearchQuery(tree=parse("trial").tree, facets=False, highlight=False)).total
 
 
 @whoosh_only
@@ -84,10 +85,11 @@ def test_the_kept_sets_stay_within_their_bounds_and_answer_the_same(seed_index):
     from search.backends.whoosh import docsets, query
 
     searcher = get_search_backend()._searcher()
-    matched = set(searcher.docs_for_query(query.parse(searcher.schema, "trial")))
+    trial = SearchQuery(tree=parse("trial").tree)
+    matched = set(searcher.docs_for_query(query.compile_tree(searcher.reader(), trial).query))
     roomy, tight = docsets.DocSets(), docsets.DocSets(max_entries=2, max_docnums=3)
     for field in ("kind_f", "year_f", "decade_f", "author_f", "kind_f"):
         assert tight.count(searcher, field, matched) == roomy.count(searcher, field, matched)
         assert len(tight._entries) <= 2 and (tight._docnums <= 3 or len(tight._entries) == 1)
-    flt = query.combined_filter(services.SearchQuery(text="trial"))
+    flt = query.combined_filter(trial)
     assert tight.allowed(searcher, flt) == roomy.allowed(searcher, flt) == set(searcher.docs_for_query(flt))

@@ -1,29 +1,39 @@
-"""The search backend interface: what every backend (whoosh, postgres) implements.
+"""The search backend interface: what every backend (whoosh, postgres) implements, and nothing more.
 
-Everything a backend needs arrives as plain dataclasses defined here, so that a backend knows no
-Django model and no view: ``search.indexing`` turns rows into ``IndexEntry`` objects,
-``search.services`` turns a request into a ``SearchQuery`` and gets ``SearchResults`` back
-(ids and scores; the rows are then loaded in one query by the caller).
+The search itself is the core's (``search.parser``, ``search.expansion``, ``search.policy``,
+``search.spelling``, ``search.snippets``, ``search.limits``): a backend never parses text, never
+retries a query with any word, and never decides on "did you mean"; it answers the calls below.
+Everything it needs arrives as plain dataclasses defined here, so that a backend knows no Django
+model and no view: ``search.indexing`` turns rows into ``IndexEntry`` objects, the core turns a
+request into a ``SearchQuery`` and gets ``SearchResults`` back (ids and scores; the rows are then
+loaded in one query by the caller).
 
 Backends are chosen by ``settings.SEARCH_BACKEND`` and loaded with
-``search.backends.get_search_backend()``.
+``search.backends.get_search_backend()``. A new backend is a package beside ``whoosh`` and
+``postgres`` with a ``SearchBackend`` subclass, named in ``search.backends.BACKENDS`` (or given by
+dotted path).
 
 Conventions every backend keeps:
 
-- ``SearchQuery.text`` is the user's query in the query language documented in the README
-  ("Search"): plain words (all must match), "phrases", OR / NOT / parentheses, field filters
-  (``title:``, ``author:``, ``kind:``, ``year:1937``, ``year:[1936 TO 1938]``), ``prefix*`` and
-  ``fuzzy~``. Text a backend cannot parse raises ``QueryError`` with a message for the user
-  (or is read leniently); it must never raise anything else.
-- Analysis (stemming, accent and transliteration folding) is ``search.analysis``; backends use
-  it for indexing, querying and highlighting alike. ``SearchQuery.expansions`` maps a query word
-  to other spellings (record aliases) that should match as OR alternatives.
+- ``SearchQuery.tree`` is the query as the neutral tree (``search.tree``), its words already
+  analysed (``search.analysis``: stemming, accent and transliteration folding) and record names
+  already expanded. The backend compiles it into its own form. Analysis is also what it indexes
+  with, so that matching, highlighting and spelling agree.
+- Limits (``SearchQuery.limits``, ``search.limits``): a backend expands a ``Prefix``,
+  ``Wildcard`` or ``Fuzzy`` node into at most ``max_expansions_per_term`` indexed words (all of a
+  query's at most ``max_expansions_per_query``) and raises ``QueryTooExpensive`` beyond; it calls
+  ``SearchQuery.budget.check()`` in every loop whose length grows with the index, and raises the
+  same when its own means of stopping (a statement timeout) fire. It raises ``QueryError`` for a
+  tree it cannot run, and nothing else.
 - Visibility: annotation entries carry ``visibility``, ``status``, ``creator_id`` and
   ``group_id``; ``SearchQuery.access`` is the reader's rule from ``annotations.permissions`` (a
   tuple of clauses; an entry is visible when any clause admits it, ``may_see``). A backend renders
-  those clauses as its own filter and returns, counts and suggests from nothing else.
-- Snippet offsets are Python ``str`` indices (code points, half-open) into the entry's
-  ``body`` (for documents: ``Document.text``).
+  those clauses as its own filter and returns, counts and suggests from nothing else; deleted
+  entries are never found, counted or suggested.
+- ``SearchResults.highlight`` is the set of indexed word forms the query matched in the text
+  field (after expansion); snippets mark those words. Snippet offsets are Python ``str`` indices
+  (code points, half-open) into the entry's ``body`` (for documents: ``Document.text``); backends
+  build them with ``search.snippets``.
 - Writes (``index``, ``remove``, ``clear``, ``rebuild``) run only in background tasks and
   management commands, never in a web request. A writer that cannot get the index lock within
   its timeout raises ``IndexLockedError`` (the task then fails and is retried).
@@ -31,13 +41,18 @@ Conventions every backend keeps:
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from annotations.permissions import Clause, reader_clauses
+from search.errors import IndexLockedError as IndexLockedError  # re-exported: the errors a backend raises
+from search.errors import QueryError as QueryError
+from search.errors import QueryTooExpensive as QueryTooExpensive
+from search.errors import SearchError as SearchError
+from search.limits import DEFAULT_LIMITS, Budget, Limits
+from search.tree import Node
 
 EntryType = Literal["document", "record", "annotation"]
 ENTRY_TYPES: tuple[EntryType, ...] = ("document", "record", "annotation")
@@ -45,28 +60,6 @@ ENTRY_TYPES: tuple[EntryType, ...] = ("document", "record", "annotation")
 MAX_QUERY_LENGTH = 500
 MAX_PAGE_SIZE = 50
 DEFAULT_PAGE_SIZE = 10
-
-
-_EXPLICIT_LOGIC = re.compile(r"\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b|[()]|(?:^|\s)[-+]\S")
-
-
-def may_relax_to_any_word(text: str) -> bool:
-    """Whether a query that finds nothing may be retried with any of its words instead of all.
-    Only for plain words: once the user wrote AND/OR/NOT, parentheses or -word, the logic is
-    theirs ("Stalin NOT Trotsky" must never turn into "Stalin OR Trotsky")."""
-    return not _EXPLICIT_LOGIC.search(text)
-
-
-class SearchError(Exception):
-    """Base class of the errors a backend may raise."""
-
-
-class QueryError(SearchError):
-    """The query cannot be read; ``str(error)`` says what is wrong, for the user (HTTP 400)."""
-
-
-class IndexLockedError(SearchError):
-    """Another process holds the index write lock beyond the writer timeout (retry later)."""
 
 
 @dataclass(frozen=True)
@@ -118,16 +111,19 @@ class SearchFilters:
 
 @dataclass(frozen=True)
 class SearchQuery:
-    text: str
+    tree: Node  # the parsed query (search.tree), analysed and expanded
     type: EntryType = "document"
     filters: SearchFilters = field(default_factory=SearchFilters)
     access: Access = ANONYMOUS
     page: int = 1  # 1-based
     page_size: int = DEFAULT_PAGE_SIZE
-    expansions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # word -> other spellings
     highlight: bool = True  # snippets for the hits of this page only
     facets: bool = True
     max_snippets: int = 3
+    text: str = ""  # the query as the user typed it (for logs)
+    limits: Limits = DEFAULT_LIMITS
+    # The time left for the whole search (shared by every call the policy makes for it).
+    budget: Budget = field(default_factory=DEFAULT_LIMITS.budget, compare=False)
 
 
 @dataclass(frozen=True)
@@ -159,10 +155,24 @@ class SearchResults:
     hits: tuple[Hit, ...]
     facets: dict[str, tuple[FacetValue, ...]] = field(default_factory=dict)
     # facet names: "kind", "author", "decade", "year", "entity_type", "record"
-    suggestion: str | None = None  # "did you mean"
+    suggestion: str | None = None  # "did you mean" (set by search.policy)
     any_word: bool = False  # no entry had every word, so entries with any of them are shown
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
+    highlight: frozenset[str] = frozenset()  # indexed words the query matched in the text field
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A word ``suggest`` found near an asked one."""
+
+    word: str  # an indexed word form
+    distance: int  # edits from the asked word (Levenshtein)
+    entries: int  # visible entries holding it (counted up to SUGGEST_COUNT_CAP)
+
+
+SUGGEST_COUNT_CAP = 100
+SUGGEST_FIELDS = ("title", "body")  # the words spelling draws on
 
 
 Progress = Callable[[int], None]
@@ -183,11 +193,19 @@ class SearchBackend(ABC):
 
     @abstractmethod
     def search(self, query: SearchQuery) -> SearchResults:
-        """Run a query. Raises QueryError for unreadable queries, nothing else."""
+        """Run a query: the page of hits (with snippets when ``query.highlight``), the total, facet
+        counts (when ``query.facets``) and ``highlight``. Raises QueryError (a tree it cannot run)
+        or QueryTooExpensive (limits, budget), nothing else."""
 
     @abstractmethod
-    def suggest(self, text: str, type: EntryType = "document") -> str | None:
-        """A corrected query ("did you mean") that would find more, or None."""
+    def suggest(self, words: Sequence[str], query: SearchQuery, max_distance: int) -> dict[str, tuple[Candidate, ...]]:
+        """The backend's part of spelling. For each of ``words`` (indexed or folded forms), the
+        indexed words within ``max_distance`` edits (0: the word itself; else keeping the first
+        ``query.limits.spelling_prefix`` letters) that the title or text
+        (``SUGGEST_FIELDS``) of entries of ``query.type`` visible under ``query.access`` hold;
+        never words only deleted or invisible entries hold. Nearest first, then most entries.
+        Words with no candidate may be left out. Bounded by ``query.budget`` (raises
+        QueryTooExpensive when it is spent)."""
 
     @abstractmethod
     def clear(self) -> None:

@@ -3,27 +3,33 @@ database, so that several application servers share one index with no shared fil
 
 - ``storage``: IndexEntry -> one ``search_searchentry`` row with a weighted ``tsvector`` built from
   ``search.analysis`` tokens (title A, aliases/tags B, author C, text D) and the vocabulary table.
-- ``query``: the query language (same parser as the Whoosh backend) -> tsquery / SQL, filters,
-  the visibility rule.
-- ``results``: facets by GROUP BY, snippets with str offsets.
+- ``query``: the neutral tree (``search.tree``) -> tsquery / SQL, filters, the visibility rule.
+- ``results``: facets by GROUP BY.
 
 Ranking is ``ts_rank_cd`` (cover density) with the field weights and length normalisation below;
-"did you mean" and fuzzy terms use pg_trgm and levenshtein over the vocabulary. Writes are plain
-transactions, so there is no index lock: ``IndexLockedError`` is never raised, and a rebuild is one
-transaction (readers see the old entries until it commits)."""
+fuzzy terms, wildcards and spelling candidates come from the vocabulary (levenshtein, pg_trgm),
+spelling counting only entries the reader may see. Every search runs with a statement timeout
+of what is left of its time budget (``search.limits``); a cancelled statement is
+``QueryTooExpensive``. Writes are plain transactions, so there is no index lock:
+``IndexLockedError`` is never raised, and a rebuild is one transaction (readers see the old
+entries until it commits). Snippets re-analyse the text of the hits shown (``search.snippets``).
+This backend imports nothing from the Whoosh backend."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, transaction
-from whoosh import query as wq
+from django.db import OperationalError, connection, transaction
 
-from search import analysis
+from search import snippets as core_snippets
 from search.backends.base import (
     MAX_PAGE_SIZE,
+    SUGGEST_COUNT_CAP,
+    Candidate,
     EntryType,
     Hit,
     IndexEntry,
@@ -31,8 +37,9 @@ from search.backends.base import (
     SearchBackend,
     SearchQuery,
     SearchResults,
-    may_relax_to_any_word,
 )
+from search.errors import QueryTooExpensive
+from search.limits import ADVICE, Budget
 
 from . import query as q_mod
 from . import results as r_mod
@@ -46,8 +53,37 @@ logger = logging.getLogger("search")
 # normalisation or log-length (0, 1) gave 17.
 RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
 RANK_NORMALIZATION = 2
-OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}
 BATCH = 500
+SPELLING_CANDIDATES = 50  # vocabulary words looked at per misspelt word
+QUERY_CANCELED = "57014"
+# How many entries of the searched type the reader may see hold the vocabulary word c.term in a
+# spelling field (title: weight A, text: D), counted up to SUGGEST_COUNT_CAP. Vocabulary words are
+# analysis tokens (letters, digits, combining marks): no quote or backslash to escape.
+VISIBLE_COUNT = ("(SELECT count(*) FROM (SELECT 1 FROM search_searchentry e WHERE {where} AND e.vector @@ "
+                 "('''' || c.term || ''':AD')::tsquery LIMIT " + str(SUGGEST_COUNT_CAP) + ") v)")
+
+
+@contextmanager
+def bounded(budget: Budget) -> Iterator[None]:
+    """Run the statements inside with a statement timeout of the time left in ``budget``, in a
+    transaction (or savepoint) rolled back at the end: searching writes nothing, and the timeout
+    goes with it. A cancelled statement becomes QueryTooExpensive."""
+    budget.check()
+    remaining = budget.remaining()
+    with transaction.atomic():
+        try:
+            if not math.isinf(remaining):
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config('statement_timeout', %s, true)",
+                                   [f"{max(1, int(remaining * 1000))}ms"])
+            yield
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) == QUERY_CANCELED:
+                raise QueryTooExpensive(f"{budget.what} needs more than {budget.seconds:g} s of server time; "
+                                        f"{ADVICE}.") from exc
+            raise
+        finally:
+            transaction.set_rollback(True)
 
 
 class PostgresBackend(SearchBackend):
@@ -65,36 +101,18 @@ class PostgresBackend(SearchBackend):
     def search(self, sq: SearchQuery) -> SearchResults:
         page = max(1, sq.page)
         size = max(1, min(sq.page_size, MAX_PAGE_SIZE))
-        parsed = q_mod.expand(q_mod.parse(q_mod.SCHEMA, sq.text), sq.expansions)
-        compiled = q_mod.compile_query(parsed)
-        where, params = self._where(compiled, sq)
-        hits, total = self._page(compiled, where, params, page, size)
-        any_word = False
-        if total == 0 and isinstance(parsed, wq.And) and len(parsed.subqueries) > 1 and may_relax_to_any_word(sq.text):
-            # As the Whoosh backend: decide without facet filters, so facet counts agree.
-            base_where, base_params = self._where(compiled, sq, with_facets=False)
-            if not self._exists(base_where, base_params):
-                parsed = q_mod.expand(q_mod.parse(q_mod.SCHEMA, sq.text, any_word=True), sq.expansions)
-                compiled = q_mod.compile_query(parsed)
-                where, params = self._where(compiled, sq)
-                hits, total = self._page(compiled, where, params, page, size)
-                any_word = total > 0
+        with bounded(sq.budget):
+            compiled = q_mod.compile_query(sq.tree, sq.limits)
+            f_sql, f_params = q_mod.filter_sql(sq)
+            where, params = f"{f_sql} AND ({compiled.where})", f_params + compiled.params
+            hits, total = self._page(compiled, where, params, page, size)
+            facets = r_mod.facet_counts(sq.type, where, params) if sq.facets else {}
         out = []
         for object_id, score, body in hits:
-            snippets = (r_mod.snippets(body, compiled.body_words, compiled.body_prefixes, sq.max_snippets)
-                        if sq.highlight else ())
+            snippets = core_snippets.make(body, compiled.highlight, sq.max_snippets) if sq.highlight else ()
             out.append(Hit(type=sq.type, pk=int(object_id), score=float(score), snippets=snippets))
-        facets = r_mod.facet_counts(sq.type, where, params) if sq.facets else {}
-        suggestion = None
-        if page == 1 and (total < 3 or any_word):
-            suggestion = self._suggestion(sq, 0 if any_word else total)
-        return SearchResults(total=total, hits=tuple(out), facets=facets, suggestion=suggestion,
-                             page=page, page_size=size, any_word=any_word)
-
-    @staticmethod
-    def _where(compiled: q_mod.Compiled, sq: SearchQuery, with_facets: bool = True) -> tuple[str, list]:
-        f_sql, f_params = q_mod.filter_sql(sq, with_facets=with_facets)
-        return f"{f_sql} AND ({compiled.where})", f_params + compiled.params
+        return SearchResults(total=total, hits=tuple(out), facets=facets, page=page, page_size=size,
+                             highlight=frozenset(compiled.highlight))
 
     @staticmethod
     def _page(compiled, where, params, page, size):
@@ -115,58 +133,37 @@ class PostgresBackend(SearchBackend):
                 total = cursor.fetchone()[0]
         return [r[:3] for r in rows], int(total)
 
-    @staticmethod
-    def _exists(where, params) -> bool:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM search_searchentry e WHERE {where})", params)
-            return bool(cursor.fetchone()[0])
-
-    def _corrected(self, text: str) -> str | None:
-        """Each query word that is not in the vocabulary, replaced by the nearest one (within two
-        edits, pg_trgm similarity first); None if nothing changed."""
-        out, cursor_pos, changed = [], 0, False
-        with connection.cursor() as cursor:
-            for word, start, end in analysis.tokenize(text):
-                after = text[end : end + 1]
-                before = text[start - 1 : start] if start else ""
-                if word in OPERATORS or word.isdigit() or after in (":", "*", "~") or before == ":":
-                    continue
-                folded = analysis.fold_word(word, stemming=False)
-                stemmed = analysis.stem(folded)
-                cursor.execute("SELECT 1 FROM search_searchterm WHERE term = %s", [stemmed])
-                if cursor.fetchone():
-                    continue
-                cursor.execute(
-                    "SELECT term FROM search_searchterm WHERE term %% %s AND levenshtein(term, %s) <= 2 "
-                    "ORDER BY levenshtein(term, %s), similarity(term, %s) DESC, term LIMIT 1",
-                    [folded, folded, folded, folded],
-                )
-                found = cursor.fetchone()
-                if found and found[0] != folded:
-                    out.append(text[cursor_pos:start])
-                    out.append(found[0])
-                    cursor_pos, changed = end, True
-        out.append(text[cursor_pos:])
-        return "".join(out) if changed else None
-
-    def _suggestion(self, sq: SearchQuery, total: int) -> str | None:
-        try:
-            corrected = self._corrected(sq.text)
-            if not corrected:
-                return None
-            compiled = q_mod.compile_query(q_mod.expand(q_mod.parse(q_mod.SCHEMA, corrected), sq.expansions))
-            where, params = self._where(compiled, sq)
-            with connection.cursor() as cursor:
-                cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM search_searchentry e WHERE {where} "
-                               f"LIMIT %s) found", params + [total + 1])
-                found = cursor.fetchone()[0]
-            return corrected if found > total else None
-        except Exception:  # a suggestion is optional; never fail a search for it
-            logger.exception("search: 'did you mean' failed for %r", sq.text)
-            return None
-
-    def suggest(self, text: str, type: EntryType = "document") -> str | None:
-        return self._suggestion(SearchQuery(text=text, type=type, highlight=False, facets=False), 0)
+    def suggest(self, words: Sequence[str], query: SearchQuery, max_distance: int) -> dict[str, tuple[Candidate, ...]]:
+        """Candidates from the vocabulary (every word ever indexed: pg_trgm similarity and
+        levenshtein, the first ``Limits.spelling_prefix`` letters kept), each counted among the
+        entries of the searched type the reader may see; words no such entry holds are left out."""
+        f_sql, f_params = q_mod.filter_sql(query, with_facets=False)
+        visible = VISIBLE_COUNT.format(where=f_sql)
+        prefix = query.limits.spelling_prefix
+        found: dict[str, list] = {}
+        with bounded(query.budget), connection.cursor() as cursor:
+            if max_distance == 0:
+                cursor.execute(f"SELECT c.term, 0, {visible} FROM unnest(%s::text[]) AS c(term)",
+                               [*f_params, list(words)])
+                found = {word: [(word, 0, n)] for word, _, n in cursor.fetchall()}
+            else:
+                for word in words:
+                    cursor.execute(
+                        f"SELECT c.term, c.d, {visible} FROM (SELECT term, levenshtein_less_equal(term, %s, %s) AS d "
+                        "FROM search_searchterm WHERE term %% %s AND term LIKE %s AND length(term) BETWEEN %s AND %s "
+                        "AND levenshtein_less_equal(term, %s, %s) <= %s ORDER BY 2, term LIMIT %s) c",
+                        [*f_params, word, max_distance, word, q_mod.like_prefix(word[:prefix]),
+                         len(word) - max_distance, len(word) + max_distance, word, max_distance, max_distance,
+                         SPELLING_CANDIDATES],
+                    )
+                    found[word] = cursor.fetchall()
+        out: dict[str, tuple[Candidate, ...]] = {}
+        for word, rows in found.items():
+            candidates = sorted((Candidate(term, int(d), int(n)) for term, d, n in rows if n),
+                                key=lambda c: (c.distance, -c.entries, c.word))
+            if candidates:
+                out[word] = tuple(candidates)
+        return out
 
     def count(self, type: EntryType | None = None) -> int:
         with connection.cursor() as cursor:

@@ -1,40 +1,39 @@
-"""From a SearchQuery to SQL: the query language is read by the same parser as the Whoosh backend
-(``search.backends.whoosh.query.parse``: pure Python, it needs no index, and its terms are already
-folded and stemmed by ``search.analysis``), so both backends understand a query identically. The
-parsed tree is then compiled here into ``tsquery`` text (words, phrases, prefixes, weights for
-fields) and SQL conditions (``kind:``, ``year:``, fuzzy terms and wildcards looked up in the
-vocabulary), plus the facet filters and the visibility rule of ``annotations.permissions``."""
+"""From the neutral tree (``search.tree``) to SQL: ``tsquery`` text for words, phrases and
+prefixes (with weights for fields), SQL conditions for ``kind:`` and ``year:``; prefix, wildcard
+and fuzzy terms looked up in the vocabulary table within ``search.limits`` (at most
+``max_expansions_per_term`` words each, ``max_expansions_per_query`` in all, else
+``QueryTooExpensive``). Also the facet filters and the visibility rule of
+``annotations.permissions``. The tree's words are already folded and stemmed by
+``search.analysis``, exactly as the tsvectors were written (``storage``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from django.db import connection
-from whoosh import query as wq
 
+from search import tree as t
 from search.backends.base import Access, SearchFilters, SearchQuery
-from search.backends.whoosh.query import expand, parse
-from search.backends.whoosh.schema import make_schema
+from search.errors import QueryError, QueryTooExpensive
+from search.limits import Limits
 
 from .storage import WEIGHTS, quote_lexeme
 
-SCHEMA = make_schema()
-MAX_EXPANSIONS = 256  # vocabulary words one fuzzy term / wildcard / range may stand for
+ALL_WEIGHTS = "".join(WEIGHTS[f] for f in t.DEFAULT_FIELDS)
 
-__all__ = ["Compiled", "compile_query", "expand", "filter_sql", "parse"]
+__all__ = ["Compiled", "compile_query", "filter_sql"]
 
 
 @dataclass
 class Compiled:
     """A query as SQL: ``where`` (with ``params``) selects matching entries; ``rank`` is a tsquery
-    for ts_rank_cd (the words that count for relevance); ``body_words`` / ``body_prefixes`` are
-    what snippets mark in the text."""
+    for ts_rank_cd (the words that count for relevance); ``highlight`` the indexed words it
+    matches in the text, for snippets."""
 
     where: str
     params: list
     rank: str | None
-    body_words: set[str] = field(default_factory=set)
-    body_prefixes: set[str] = field(default_factory=set)
+    highlight: set[str] = field(default_factory=set)
 
 
 class _Ts:
@@ -60,123 +59,125 @@ def _as_sql(node, column: str = "e.vector") -> _Sql:
 
 
 class _Compiler:
-    def __init__(self):
+    def __init__(self, limits: Limits):
+        self.limits = limits
         self.rank_parts: list[str] = []
-        self.body_words: set[str] = set()
-        self.body_prefixes: set[str] = set()
-        self._vocabulary_cache: dict[tuple, list[str]] = {}
+        self.highlight: set[str] = set()
+        self.expanded = 0
 
     # --- leaves ------------------------------------------------------------------------------
 
-    def _weight(self, fieldname: str) -> str | None:
-        return WEIGHTS.get(fieldname)
+    @staticmethod
+    def _fields(node) -> tuple[str, ...]:
+        return t.DEFAULT_FIELDS if node.field is None else (node.field,)
 
     def _word(self, fieldname: str, word: str, *, negated: bool, prefix: bool = False) -> _Ts | _Sql:
         if fieldname == "kind":
-            node = _Sql("e.kind_vector @@ %s::tsquery", [quote_lexeme(word) + (":*" if prefix else "")])
-            return node
-        weight = self._weight(fieldname)
+            return _Sql("e.kind_vector @@ %s::tsquery", [quote_lexeme(word) + (":*" if prefix else "")])
+        weight = WEIGHTS.get(fieldname)
         if weight is None:
             return NOTHING
         text = f"{quote_lexeme(word)}:{'*' if prefix else ''}{weight}"
-        if fieldname == "body":
-            (self.body_prefixes if prefix else self.body_words).add(word)
+        if fieldname == "body" and not negated and not prefix:
+            self.highlight.add(word)
         if not negated:
             self.rank_parts.append(text)
         return _Ts(text)
 
-    def _vocabulary(self, sql: str, params: list) -> list[str]:
-        key = (sql, tuple(params))
-        if key not in self._vocabulary_cache:
-            with connection.cursor() as cursor:
-                cursor.execute(f"SELECT term FROM search_searchterm WHERE {sql} ORDER BY term LIMIT {MAX_EXPANSIONS}",
-                               params)
-                self._vocabulary_cache[key] = [r[0] for r in cursor.fetchall()]
-        return self._vocabulary_cache[key]
+    def _each_field(self, node, make) -> object:
+        return self._combine("|", [make(f) for f in self._fields(node)])
 
-    def _any_of(self, fieldname: str, words: list[str], negated: bool):
-        nodes = [self._word(fieldname, w, negated=negated) for w in words]
-        return self._combine("|", nodes) if nodes else NOTHING
+    def _vocabulary(self, node, sql: str, params: list) -> list[str]:
+        """The vocabulary words a prefix / wildcard / fuzzy node stands for, within the limits."""
+        limit = self.limits.max_expansions_per_term
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT term FROM search_searchterm WHERE {sql} ORDER BY term LIMIT %s", [*params, limit + 1])
+            words = [r[0] for r in cursor.fetchall()]
+        if len(words) > limit:
+            raise QueryTooExpensive(f"{_shown(node)} stands for more than {limit} indexed words; "
+                                    "make it narrower (more letters before the *, a smaller ~ distance)")
+        self.expanded += len(words)
+        if self.expanded > self.limits.max_expansions_per_query:
+            raise QueryTooExpensive(f"its wildcards and fuzzy terms stand for more than "
+                                    f"{self.limits.max_expansions_per_query} indexed words; use fewer or narrower ones")
+        return words
 
-    def _year(self, low, high, low_excl=False, high_excl=False) -> _Sql:
-        parts, params = [], []
-        if low is not None:
-            parts.append("e.year >" + ("" if low_excl else "=") + " %s")
-            params.append(int(low))
-        if high is not None:
-            parts.append("e.year <" + ("" if high_excl else "=") + " %s")
-            params.append(int(high))
-        return _Sql("(" + " AND ".join(parts or ["e.year IS NOT NULL"]) + ")", params)
-
-    # --- the tree ----------------------------------------------------------------------------
-
-    def visit(self, q, negated: bool = False):
-        t = type(q)
-        if q is wq.NullQuery or isinstance(q, wq.qcore._NullQuery):
+    def _any_of(self, node, words: list[str], negated: bool):
+        """Any of ``words`` in the node's field (the default fields: any weight)."""
+        if not words:
             return NOTHING
-        if isinstance(q, wq.Every):
-            return EVERYTHING
-        if isinstance(q, wq.Not):
-            return self._negate(self.visit(q.query, not negated))
-        if isinstance(q, wq.AndNot):
-            return self._combine("&", [self.visit(q.a, negated), self._negate(self.visit(q.b, not negated))])
-        if isinstance(q, wq.AndMaybe):  # required part decides; the optional one only ranks
-            required = self.visit(q.a, negated)
-            self.visit(q.b, negated)
-            return required
-        if isinstance(q, wq.And):
-            return self._combine("&", [self.visit(c, negated) for c in q.subqueries])
-        if isinstance(q, wq.Or | wq.DisjunctionMax):
-            return self._combine("|", [self.visit(c, negated) for c in q.subqueries])
-        if isinstance(q, wq.NumericRange):
-            if q.fieldname != "year":
-                return NOTHING
-            return self._year(q.start, q.end, q.startexcl, q.endexcl)
-        if t is wq.Term:
-            if q.fieldname == "year":
-                year = SCHEMA["year"].from_bytes(q.text) if isinstance(q.text, bytes) else int(q.text)
-                return self._year(year, year)
-            return self._word(q.fieldname, q.text, negated=negated)
-        if isinstance(q, wq.Phrase):
-            if len(q.words) == 1:
-                return self._word(q.fieldname, q.words[0], negated=negated)
-            if q.fieldname == "kind":
-                text = " <-> ".join(quote_lexeme(w) for w in q.words)
-                return _Sql("e.kind_vector @@ %s::tsquery", [text])
-            weight = self._weight(q.fieldname)
-            if weight is None:
-                return NOTHING
-            glue = " <-> " if q.slop <= 1 else " & "
-            text = "(" + glue.join(f"{quote_lexeme(w)}:{weight}" for w in q.words) + ")"
-            if q.fieldname == "body":
-                self.body_words.update(q.words)
+        if node.field is None:
+            if not negated:
+                self.highlight.update(words)
+            text = "(" + " | ".join(f"{quote_lexeme(w)}:{ALL_WEIGHTS}" for w in words) + ")"
             if not negated:
                 self.rank_parts.append(text)
             return _Ts(text)
-        if isinstance(q, wq.Prefix):
-            return self._word(q.fieldname, q.text, negated=negated, prefix=True)
-        if isinstance(q, wq.FuzzyTerm):
-            n, d = len(q.text), q.maxdist
-            sql = "length(term) BETWEEN %s AND %s AND levenshtein(term, %s) <= %s"
-            params = [n - d, n + d, q.text, d]
-            if q.prefixlength:
+        return self._combine("|", [self._word(node.field, w, negated=negated) for w in words])
+
+    def _year(self, low, high) -> _Sql:
+        parts, params = [], []
+        if low is not None:
+            parts.append("e.year >= %s")
+            params.append(int(low))
+        if high is not None:
+            parts.append("e.year <= %s")
+            params.append(int(high))
+        return _Sql("(" + " AND ".join(parts or ["e.year IS NOT NULL"]) + ")", params)
+
+    def _phrase(self, fieldname: str, node: t.Phrase, negated: bool):
+        if fieldname == "kind":
+            text = " <-> ".join(quote_lexeme(w) for w in node.words)
+            return _Sql("e.kind_vector @@ %s::tsquery", [text])
+        weight = WEIGHTS.get(fieldname)
+        if weight is None:
+            return NOTHING
+        glue = " <-> " if node.slop <= 1 else " & "
+        text = "(" + glue.join(f"{quote_lexeme(w)}:{weight}" for w in node.words) + ")"
+        if fieldname == "body" and not negated:
+            self.highlight.update(node.words)
+        if not negated:
+            self.rank_parts.append(text)
+        return _Ts(text)
+
+    # --- the tree ----------------------------------------------------------------------------
+
+    def visit(self, node: t.Node, negated: bool = False):
+        if isinstance(node, t.Term):
+            return self._each_field(node, lambda f: self._word(f, node.text, negated=negated))
+        if isinstance(node, t.Phrase):
+            return self._each_field(node, lambda f: self._phrase(f, node, negated))
+        if isinstance(node, t.Prefix):
+            words = self._vocabulary(node, "term LIKE %s", [_like_escape(node.text) + "%"])
+            if not words:
+                return NOTHING
+            if not negated and any(f == "body" for f in self._fields(node)):
+                self.highlight.update(words)
+            return self._each_field(node, lambda f: self._word(f, node.text, negated=negated, prefix=True))
+        if isinstance(node, t.Fuzzy):
+            n, d = len(node.text), node.distance
+            sql = "length(term) BETWEEN %s AND %s AND levenshtein_less_equal(term, %s, %s) <= %s"
+            params = [n - d, n + d, node.text, d, d]
+            if node.prefix:
                 sql += " AND term LIKE %s"
-                params.append(_like_escape(q.text[: q.prefixlength]) + "%")
-            words = self._vocabulary(sql, params)
-            return self._any_of(q.fieldname, sorted(set(words) | {q.text}), negated)
-        if isinstance(q, wq.Wildcard):
-            pattern = "".join("%" if ch == "*" else "_" if ch == "?" else _like_escape(ch) for ch in q.text)
-            return self._any_of(q.fieldname, self._vocabulary("term LIKE %s", [pattern]), negated)
-        if isinstance(q, wq.TermRange):
-            parts, params = [], []
-            if q.start:
-                parts.append("term >" + ("" if q.startexcl else "=") + " %s")
-                params.append(q.start)
-            if q.end:
-                parts.append("term <" + ("" if q.endexcl else "=") + " %s")
-                params.append(q.end)
-            return self._any_of(q.fieldname, self._vocabulary(" AND ".join(parts or ["TRUE"]), params), negated)
-        return NOTHING  # a query type the language cannot produce
+                params.append(_like_escape(node.text[: node.prefix]) + "%")
+            return self._any_of(node, self._vocabulary(node, sql, params), negated)
+        if isinstance(node, t.Wildcard):
+            pattern = "".join("%" if ch == "*" else "_" if ch == "?" else _like_escape(ch) for ch in node.pattern)
+            return self._any_of(node, self._vocabulary(node, "term LIKE %s", [pattern]), negated)
+        if isinstance(node, t.YearRange):
+            return self._year(node.low, node.high)
+        if isinstance(node, t.Not):
+            return self._negate(self.visit(node.item, not negated))
+        if isinstance(node, t.AndMaybe):  # the required part decides; the optional one only ranks
+            required = self.visit(node.required, negated)
+            self.visit(node.optional, negated)
+            return required
+        if isinstance(node, t.And):
+            return self._combine("&", [self.visit(c, negated) for c in node.items])
+        if isinstance(node, t.Or):
+            return self._combine("|", [self.visit(c, negated) for c in node.items])
+        raise QueryError("The query could not be read.")  # a node type this backend does not know
 
     # --- combining ---------------------------------------------------------------------------
 
@@ -210,18 +211,29 @@ class _Compiler:
         return _Sql("(" + glue.join(p.sql for p in parts) + ")", [x for p in parts for x in p.params])
 
 
+def _shown(node) -> str:
+    if isinstance(node, t.Fuzzy):
+        return f"'{node.text}~{node.distance}'"
+    return f"'{node.text}*'" if isinstance(node, t.Prefix) else f"'{node.pattern}'"
+
+
+def like_prefix(text: str) -> str:
+    """A LIKE pattern for words beginning with ``text``."""
+    return _like_escape(text) + "%"
+
+
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def compile_query(parsed) -> Compiled:
-    compiler = _Compiler()
-    node = compiler.visit(parsed)
+def compile_query(tree: t.Node, limits: Limits) -> Compiled:
+    compiler = _Compiler(limits)
+    node = compiler.visit(tree)
     if isinstance(node, _Ts):
         # The whole query is one tsquery: rank with it (cover density then sees proximity).
-        return Compiled("e.vector @@ %s::tsquery", [node.text], node.text, compiler.body_words, compiler.body_prefixes)
+        return Compiled("e.vector @@ %s::tsquery", [node.text], node.text, compiler.highlight)
     rank = " | ".join(compiler.rank_parts) or None
-    return Compiled(node.sql, node.params, rank, compiler.body_words, compiler.body_prefixes)
+    return Compiled(node.sql, node.params, rank, compiler.highlight)
 
 
 def filter_sql(sq: SearchQuery, *, with_facets: bool = True) -> tuple[str, list]:

@@ -1,17 +1,14 @@
-"""Facet counts through SQL (GROUP BY over the matching entries) and snippets.
+"""Facet counts through SQL (GROUP BY over the matching entries).
 
-Snippets are made in Python, not with ``ts_headline``: the stored text of each hit shown is
-re-analysed with ``search.analysis`` (through the same snippet builder as the Whoosh backend), so
-offsets are exact ``str`` indices into the text and the marked words are exactly the ones that
-matched."""
+Snippets are not made with ``ts_headline``: the stored text of each hit shown is re-analysed by
+``search.snippets`` (``search.analysis``), so offsets are exact ``str`` indices into the text and
+the marked words are exactly the ones that matched."""
 
 from __future__ import annotations
 
 from django.db import connection
 
-from search import analysis
-from search.backends.base import FacetValue, Snippet
-from search.backends.whoosh.results import snippets as build_snippets
+from search.backends.base import FacetValue
 
 # facet name -> SQL giving its value(s) per entry (one row per value)
 FACET_SQL = {
@@ -50,14 +47,3 @@ def facet_counts(entry_type: str, where: str, params: list) -> dict[str, tuple[F
             values.sort(key=lambda v: (-v.count, v.value))
         out[name] = tuple(values)
     return out
-
-
-def snippets(text: str, words: set[str], prefixes: set[str], top: int) -> tuple[Snippet, ...]:
-    """Snippets of ``text`` marking the words the query matched: its words and phrase words, and
-    the words of this text that its prefixes, fuzzy terms and wildcards stand for."""
-    if not text or not (words or prefixes):
-        return ()
-    terms = set(words)
-    if prefixes:
-        terms |= {t.text for t in analysis.analyze(text) if t.text.startswith(tuple(prefixes))}
-    return build_snippets(text, terms, top)

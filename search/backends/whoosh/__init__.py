@@ -1,29 +1,39 @@
 """The Whoosh backend (the default). Split into ``schema`` (fields and the analyzer that wraps
-``search.analysis``), ``query`` (parsing, expansion, filters, visibility), ``results`` (snippets,
-facets) and ``storage`` (the index directory, atomic swaps, the writer lock); this module ties
-them together behind ``SearchBackend``."""
+``search.analysis``), ``query`` (the neutral tree compiled into Whoosh queries, with prefix,
+wildcard and fuzzy terms expanded within ``search.limits``; filters and visibility),
+``results`` (facets, snippet marks read from the postings), ``docsets`` (filter and facet sets
+kept per segment) and ``storage`` (the index directory, atomic swaps, the writer lock); this
+module ties them together behind ``SearchBackend``. The query language, the any-word retry and
+"did you mean" are the core's (``search.policy``); this backend answers ``search`` and
+``suggest``."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from itertools import islice
 
 from django.conf import settings
-from whoosh import query as wq
-from whoosh import writing
+from whoosh import collectors, writing
+from whoosh.reading import TermNotFound
 
-from search import analysis
+from search import snippets as core_snippets
+from search import spelling
 from search.backends.base import (
     MAX_PAGE_SIZE,
+    SUGGEST_COUNT_CAP,
+    SUGGEST_FIELDS,
+    Candidate,
     EntryType,
+    Hit,
     IndexEntry,
     Progress,
     SearchBackend,
     SearchQuery,
     SearchResults,
-    may_relax_to_any_word,
 )
+from search.limits import Budget
 
 from . import query as q_mod
 from . import results as r_mod
@@ -32,7 +42,7 @@ from .schema import to_fields
 from .storage import IndexStorage
 
 logger = logging.getLogger("search")
-OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}
+CHECK_EVERY = 4096  # matches collected between two looks at the clock
 
 
 class WhooshBackend(SearchBackend):
@@ -66,83 +76,57 @@ class WhooshBackend(SearchBackend):
         size = max(1, min(sq.page_size, MAX_PAGE_SIZE))
         searcher = self._searcher()
         if searcher is None:  # no index yet: nothing found (never an error)
-            q_mod.parse(_EMPTY_SCHEMA, sq.text)  # still report unreadable queries
             return SearchResults(total=0, hits=(), page=page, page_size=size)
-        schema = searcher.schema
-        parsed = q_mod.expand(q_mod.parse(schema, sq.text), sq.expansions)
+        budget = sq.budget
+        compiled = q_mod.compile_tree(searcher.reader(), sq)
         allowed = self.docsets.allowed(searcher, q_mod.combined_filter(sq))
-        ranked = _ranked(searcher, parsed, allowed, page * size)
-        matched = _matched(searcher, parsed, allowed)
-        any_word = False
-        if not matched and self._has_several_words(parsed) and may_relax_to_any_word(sq.text):
-            # Decide on the query without facet filters, so facet counts agree with filtered counts.
-            unfiltered = self.docsets.allowed(searcher, q_mod.combined_filter(_without_filters(sq)))
-            if not any(d in unfiltered for d in searcher.docs_for_query(parsed)):
-                parsed = q_mod.expand(q_mod.parse(schema, sq.text, any_word=True), sq.expansions)
-                ranked = _ranked(searcher, parsed, allowed, page * size)
-                matched = _matched(searcher, parsed, allowed)
-                any_word = bool(matched)
-        total = len(matched)
-        terms = q_mod.body_terms(parsed, searcher.reader()) if sq.highlight else set()
-        hits = []
-        from search.backends.base import Hit
-
+        budget.check()
+        ranked = _ranked(searcher, compiled.query, allowed, page * size, budget)
+        matched = _matched(searcher, compiled.query, allowed, budget)
         shown = ranked[(page - 1) * size : page * size]
-        marks = r_mod.marked_words(searcher.reader(), (hit.docnum for hit in shown), terms) if terms else {}
+        terms = compiled.highlight
+        marks = (r_mod.marked_words(searcher.reader(), (hit.docnum for hit in shown), terms)
+                 if sq.highlight and terms else {})
+        hits = []
         for hit in shown:
-            snippets = r_mod.snippets(hit.get("body", ""), terms, sq.max_snippets, marks[hit.docnum]) if terms else ()
+            snippets = (core_snippets.snippets(hit.get("body", ""), marks[hit.docnum], sq.max_snippets)
+                        if marks else ())
             hits.append(Hit(type=hit["type"], pk=int(hit["pk"]), score=float(hit.score), snippets=snippets))
         facets = r_mod.facet_counts(self.docsets, searcher, matched, sq.type) if sq.facets else {}
-        suggestion = None
-        if page == 1 and (total < 3 or any_word):
-            suggestion = self._suggestion(searcher, sq, allowed, 0 if any_word else total)
-        return SearchResults(total=total, hits=tuple(hits), facets=facets, suggestion=suggestion,
-                             page=page, page_size=size, any_word=any_word)
+        return SearchResults(total=len(matched), hits=tuple(hits), facets=facets, page=page, page_size=size,
+                             highlight=frozenset(terms))
 
-    @staticmethod
-    def _has_several_words(parsed) -> bool:
-        return isinstance(parsed, wq.And) and len(parsed.subqueries) > 1
-
-    def _corrected(self, searcher, text: str) -> str | None:
-        corrector = searcher.corrector("body")
-        words = list(analysis.tokenize(text))
-        out, cursor, changed = [], 0, False
-        for word, start, end in words:
-            after = text[end : end + 1]
-            before = text[start - 1 : start] if start else ""
-            if word in OPERATORS or word.isdigit() or after in (":", "*", "~") or before in (":",):
-                continue
-            folded = analysis.fold_word(word, stemming=False)
-            stemmed = analysis.stem(folded)
-            if searcher.doc_frequency("body", stemmed) or searcher.doc_frequency("title", stemmed):
-                continue
-            # Nearest first: whoosh ranks every word within maxdist by frequency alone, so a
-            # frequent word two edits away would beat the one-edit correction (Yezov -> Sedov).
-            found = corrector.suggest(folded, limit=1, maxdist=1) or corrector.suggest(folded, limit=1, maxdist=2)
-            if found and found[0] != folded:
-                out.append(text[cursor:start])
-                out.append(found[0])
-                cursor, changed = end, True
-        out.append(text[cursor:])
-        return "".join(out) if changed else None
-
-    def _suggestion(self, searcher, sq: SearchQuery, allowed: set[int], total: int) -> str | None:
-        try:
-            corrected = self._corrected(searcher, sq.text)
-            if not corrected:
-                return None
-            alt = q_mod.expand(q_mod.parse(searcher.schema, corrected), sq.expansions)
-            return corrected if len(_matched(searcher, alt, allowed)) > total else None
-        except Exception:  # a suggestion is optional; never fail a search for it
-            logger.exception("search: 'did you mean' failed for %r", sq.text)
-            return None
-
-    def suggest(self, text: str, type: EntryType = "document") -> str | None:
+    def suggest(self, words: Sequence[str], query: SearchQuery, max_distance: int) -> dict[str, tuple[Candidate, ...]]:
         searcher = self._searcher()
         if searcher is None:
-            return None
-        sq = SearchQuery(text=text, type=type, highlight=False, facets=False)
-        return self._suggestion(searcher, sq, self.docsets.allowed(searcher, q_mod.combined_filter(sq)), 0)
+            return {}
+        reader, budget = searcher.reader(), query.budget
+        # Entries of the searched type the reader may see (facet filters aside); deleted ones are
+        # never in a postings list, so their words are never counted.
+        allowed = self.docsets.allowed(searcher, q_mod.combined_filter(query, with_facets=False))
+        ordered: list[int] | None = None
+        out: dict[str, tuple[Candidate, ...]] = {}
+        for word in words:
+            budget.check()
+            found: set[str] = set()
+            for fieldname in SUGGEST_FIELDS:
+                if max_distance == 0:
+                    if (fieldname, word) in reader:
+                        found.add(word)
+                    continue
+                dfa = q_mod._automaton(word, max_distance, min(query.limits.spelling_prefix, len(word)))
+                found.update(q_mod.fuzzy_words(reader, fieldname, dfa, budget))
+            candidates = []
+            for candidate in sorted(found):
+                if ordered is None and len(allowed) < 4096:
+                    ordered = sorted(allowed)
+                entries = _visible_count(reader, candidate, allowed, ordered, budget)
+                if entries:
+                    candidates.append(Candidate(candidate, spelling.edit_distance(word, candidate), entries))
+            if candidates:
+                candidates.sort(key=lambda c: (c.distance, -c.entries, c.word))
+                out[word] = tuple(candidates)
+        return out
 
     def count(self, type: EntryType | None = None) -> int:
         searcher = self._searcher()
@@ -204,29 +188,70 @@ class WhooshBackend(SearchBackend):
         self.storage.close()
 
 
-def _ranked(searcher, parsed, allowed: set[int], limit: int):
+class _Deadline(collectors.WrappingCollector):
+    """Passes the matches through, looking at the clock every CHECK_EVERY of them (Whoosh's own
+    TimeLimitCollector starts a timer thread and signals per search)."""
+
+    def __init__(self, child, budget: Budget) -> None:
+        super().__init__(child)
+        self.budget = budget
+
+    def matches(self):
+        check = self.budget.check
+        for n, docnum in enumerate(self.child.matches()):
+            if not n % CHECK_EVERY:
+                check()
+            yield docnum
+
+
+def _ranked(searcher, q, allowed: set[int], limit: int, budget: Budget):
     """The top ``limit`` hits among ``allowed``, best first."""
     if not allowed:  # Whoosh reads an empty filter set as no filter at all
         return []
-    return searcher.search(parsed, filter=allowed, limit=limit)
+    collector = collectors.FilterCollector(_Deadline(searcher.collector(limit=limit), budget), allow=allowed)
+    searcher.search_with_collector(q, collector)
+    return collector.results()
 
 
-def _matched(searcher, parsed, allowed: set[int]) -> set[int]:
+def _matched(searcher, q, allowed: set[int], budget: Budget) -> set[int]:
     """Every document the query matches among ``allowed``: one pass over the matches without
     scoring (the scored pass above keeps only the top of the ranking and skips the rest)."""
-    matched = set(searcher.docs_for_query(parsed))
+    matched: set[int] = set()
+    docs = searcher.docs_for_query(q)
+    while chunk := list(islice(docs, CHECK_EVERY)):
+        matched.update(chunk)
+        budget.check()
     matched &= allowed
     return matched
 
 
-def _without_filters(sq: SearchQuery) -> SearchQuery:
-    from dataclasses import replace
-
-    from search.backends.base import SearchFilters
-
-    return replace(sq, filters=SearchFilters())
-
-
-from .schema import make_schema  # noqa: E402
-
-_EMPTY_SCHEMA = make_schema()
+def _visible_count(reader, word: str, allowed: set[int], ordered: list[int] | None, budget: Budget) -> int:
+    """How many of ``allowed`` hold ``word`` in a spelling field (up to SUGGEST_COUNT_CAP): the
+    postings walked, or, when the allowed entries are few, skipped to each of them."""
+    seen: set[int] = set()
+    for fieldname in SUGGEST_FIELDS:
+        try:
+            postings = reader.postings(fieldname, word)
+        except (KeyError, TermNotFound):
+            continue
+        if ordered is not None and len(ordered) < reader.doc_frequency(fieldname, word):
+            for docnum in ordered:
+                if not postings.is_active():
+                    break
+                if postings.id() < docnum:
+                    postings.skip_to(docnum)
+                    if not postings.is_active():
+                        break
+                if postings.id() == docnum:
+                    seen.add(docnum)
+        else:
+            for n, docnum in enumerate(postings.all_ids()):
+                if not n % CHECK_EVERY:
+                    budget.check()
+                if docnum in allowed:
+                    seen.add(docnum)
+                    if len(seen) >= SUGGEST_COUNT_CAP:
+                        break
+        if len(seen) >= SUGGEST_COUNT_CAP:
+            break
+    return min(len(seen), SUGGEST_COUNT_CAP)

@@ -1,125 +1,268 @@
-"""From a SearchQuery to Whoosh query objects: parsing (with the shared analyzer), record-alias
-expansion, facet filters and the visibility filter."""
+"""From the neutral tree (``search.tree``) to Whoosh query objects, and the filters: entry type,
+facet filters and the visibility rule of ``annotations.permissions``.
+
+Prefix, wildcard and fuzzy nodes are expanded here, against the index's own word lists, into the
+words they stand for (an OR of terms, constant-scored as Whoosh's own multi-term queries are),
+within ``search.limits``: at most ``max_expansions_per_term`` distinct words per node and
+``max_expansions_per_query`` in all, else ``QueryTooExpensive``; the budget is checked while the
+word lists are read. A fuzzy term is matched with one Levenshtein automaton per word and distance
+(kept between searches), walked over each field's sorted word list; Whoosh's own ``FuzzyTerm``
+built one per field and segment, and on a reader of several segments compared the word with
+every word of the field in Python."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+from functools import lru_cache
 
-from whoosh import qparser, query
-from whoosh.qparser import MultifieldParser
+from whoosh import query as wq
+from whoosh.automata import lev
+from whoosh.reading import TermNotFound
 
-from search import analysis
-from search.backends.base import Access, QueryError, SearchFilters, SearchQuery
+from search import tree as t
+from search.backends.base import Access, SearchFilters, SearchQuery
+from search.errors import QueryError, QueryTooExpensive
+from search.limits import Budget, Limits
 
-DEFAULT_FIELDS = ["title", "body", "names", "author"]
-# The field names a user may type ("title:..."); anything else before a colon is plain text.
-USER_FIELDS = {"title": "title", "text": "body", "body": "body", "author": "author", "kind": "kind",
-               "year": "year", "tag": "names", "tags": "names", "alias": "names", "name": "names"}
-FIELD_EXPR = r"(?P<text>" + "|".join(sorted(USER_FIELDS, key=len, reverse=True)) + r"):"
+TEXT_FIELD = "body"
+CHECK_EVERY = 256  # words read from a word list between two looks at the clock
 
-
-_PLUS_MINUS = re.compile(r"(^|[\s(])([-+])(?=[\w\"(])")
-
-
-def make_parser(schema, *, any_word: bool = False) -> MultifieldParser:
-    group = qparser.OrGroup.factory(0.9) if any_word else qparser.AndGroup
-    parser = MultifieldParser(DEFAULT_FIELDS, schema, group=group)
-    parser.remove_plugin_class(qparser.FieldsPlugin)
-    parser.add_plugin(qparser.FieldsPlugin(expr=FIELD_EXPR, remove_unknown=True))
-    aliases: dict[str, list[str]] = {}
-    for typed, real in USER_FIELDS.items():
-        if typed != real:
-            aliases.setdefault(real, []).append(typed)
-    parser.add_plugin(qparser.FieldAliasPlugin(aliases))
-    parser.add_plugin(qparser.FuzzyTermPlugin())
-    parser.remove_plugin_class(qparser.BoostPlugin)  # "^" is rarely meant as a boost in prose
-    return parser
+_NOTHING = object()  # matches nothing
+_EVERYTHING = object()  # matches every entry
 
 
-def _errors(q) -> list[str]:
-    found = []
-    if getattr(q, "error", None):
-        found.append(str(q.error))
-    for child in q.children() if hasattr(q, "children") else ():
-        found.extend(_errors(child))
-    return found
+@lru_cache(maxsize=512)
+def _automaton(word: str, distance: int, prefix: int):
+    return lev.levenshtein_automaton(word, distance, prefix).to_dfa()
 
 
-def parse(schema, text: str, *, any_word: bool = False) -> query.Query:
-    """Parse the user's query; QueryError (with a message for the user) when it cannot be read."""
-    text = "".join(ch if ch.isprintable() else " " for ch in text).strip()
-    # Web-search habits: "-word" excludes, "+word" requires (words are required anyway).
-    text = _PLUS_MINUS.sub(lambda m: m.group(1) + ("NOT " if m.group(2) == "-" else ""), text)
-    if not text:
-        raise QueryError("The query is empty.")
-    try:
-        q = make_parser(schema, any_word=any_word).parse(text)
-    except Exception as exc:  # whoosh's parser raises assorted errors on odd input
-        raise QueryError(f"The query could not be read: {exc}") from exc
-    errors = _errors(q)
-    if errors:
-        raise QueryError("The query could not be read: " + "; ".join(errors))
-    if q is query.NullQuery or isinstance(q, query.qcore._NullQuery):
-        raise QueryError("The query has no words to search for.")
-    return q
+def _text(value) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
-def expand(q: query.Query, expansions: dict[str, tuple[str, ...]]) -> query.Query:
-    """Replace each term whose word has other spellings (record aliases) by an OR of them all."""
-    if not expansions:
-        return q
-    folded: dict[str, list[list[str]]] = {}
-    for word, alternatives in expansions.items():
-        key = analysis.fold_word(word)
-        for alt in alternatives:
-            words = analysis.fold_text(alt)
-            if words and words != [key]:
-                folded.setdefault(key, [])
-                if words not in folded[key]:
-                    folded[key].append(words)
-    if not folded:
-        return q
-
-    def visit(node):
-        if type(node) is query.Term and node.fieldname in DEFAULT_FIELDS and node.text in folded:
-            alts = [node]
-            for words in folded[node.text]:
-                if len(words) == 1:
-                    alts.append(query.Term(node.fieldname, words[0], boost=node.boost))
-                else:
-                    alts.append(query.Phrase(node.fieldname, words, boost=node.boost))
-            return query.Or(alts)
-        return node.apply(visit)
-
-    return visit(q)
-
-
-def type_filter(entry_type: str) -> query.Query:
-    return query.Term("type", entry_type)
+def fuzzy_words(reader, fieldname: str, dfa, budget: Budget):
+    """The distinct words of a field's lists that the automaton accepts, segment by segment
+    (Whoosh's cursor over several segments cannot be walked this way): Whoosh's
+    ``Automata.find_matches``, with a look at the clock every CHECK_EVERY steps."""
+    seen: set[str] = set()
+    steps = 0
+    for leaf, _ in reader.leaf_readers():
+        try:
+            cursor = leaf.cursor(fieldname)
+        except (KeyError, TermNotFound):  # a field this segment has no word of
+            continue
+        term = cursor.text()
+        match = dfa.next_valid_string(term) if term is not None else None
+        while match:
+            steps += 1
+            if not steps % CHECK_EVERY:
+                budget.check()
+            cursor.find(match)
+            term = cursor.text()
+            if term is None:
+                break
+            if match == term:
+                if match not in seen:
+                    seen.add(match)
+                    yield match
+                term += "\0"
+            match = dfa.next_valid_string(term)
 
 
-def facet_filters(filters: SearchFilters) -> list[query.Query]:
+@dataclass
+class Compiled:
+    query: wq.Query
+    highlight: set[str] = field(default_factory=set)  # indexed words matched in the text field
+    expanded: int = 0  # words the prefix, wildcard and fuzzy nodes stand for
+
+
+class Compiler:
+    def __init__(self, reader, limits: Limits, budget: Budget) -> None:
+        self.reader = reader
+        self.limits = limits
+        self.budget = budget
+        self.highlight: set[str] = set()
+        self.expanded = 0
+
+    def compile(self, node: t.Node) -> Compiled:
+        q = self.visit(node, False)
+        if q is _NOTHING:
+            q = wq.NullQuery
+        elif q is _EVERYTHING:
+            q = wq.Every()
+        elif isinstance(q, wq.Not):  # a query of exclusions only: everything but them
+            q = wq.And([wq.Every(), q])
+        return Compiled(q, self.highlight, self.expanded)
+
+    # --- leaves --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _fields(node) -> tuple[str, ...]:
+        return t.DEFAULT_FIELDS if node.field is None else (node.field,)
+
+    def _mark(self, fieldname: str, words, negated: bool) -> None:
+        if fieldname == TEXT_FIELD and not negated:
+            self.highlight.update(words)
+
+    def _any(self, parts: list) -> object:
+        parts = [p for p in parts if p is not _NOTHING]
+        if not parts:
+            return _NOTHING
+        return parts[0] if len(parts) == 1 else wq.Or(parts)
+
+    # A term only in fields whose word list has it: a word no field has matches nothing at once,
+    # and an OR of four fields is built for one or two (on a small index Whoosh pre-reads every
+    # OR into an array of 2,048 scores, so the empty ones cost a millisecond each).
+
+    def term(self, node: t.Term, negated: bool):
+        fields = [f for f in self._fields(node) if (f, node.text) in self.reader]
+        for f in fields:
+            self._mark(f, (node.text,), negated)
+        return self._any([wq.Term(f, node.text) for f in fields])
+
+    def phrase(self, node: t.Phrase, negated: bool):
+        fields = [f for f in self._fields(node) if all((f, w) in self.reader for w in node.words)]
+        for f in fields:
+            self._mark(f, node.words, negated)
+        return self._any([wq.Phrase(f, list(node.words), slop=node.slop) for f in fields])
+
+    def expanded_words(self, node, negated: bool):
+        limit = self.limits.max_expansions_per_term
+        by_field: dict[str, list[str]] = {}
+        distinct: set[str] = set()
+        for f in self._fields(node):
+            words = by_field[f] = []
+            for word in self._candidates(node, f):
+                words.append(word)
+                distinct.add(word)
+                if len(distinct) > limit:
+                    raise QueryTooExpensive(f"{_shown(node)} stands for more than {limit} indexed words; "
+                                            "make it narrower (more letters before the *, a smaller ~ distance)")
+        self.expanded += len(distinct)
+        if self.expanded > self.limits.max_expansions_per_query:
+            raise QueryTooExpensive(f"its wildcards and fuzzy terms stand for more than "
+                                    f"{self.limits.max_expansions_per_query} indexed words; use fewer or narrower ones")
+        parts = []
+        for f, words in by_field.items():
+            self._mark(f, words, negated)
+            parts.extend(wq.Term(f, w) for w in words)
+        if not parts:
+            return _NOTHING
+        return wq.ConstantScoreQuery(parts[0] if len(parts) == 1 else wq.Or(parts))
+
+    def _candidates(self, node, fieldname: str):
+        """The words of one field's list that ``node`` stands for, the clock checked as they are read."""
+        check = self.budget.check
+        try:
+            if isinstance(node, t.Fuzzy):
+                dfa = _automaton(node.text, node.distance, node.prefix)
+                source = fuzzy_words(self.reader, fieldname, dfa, self.budget)
+                matches = None
+            else:
+                prefix = node.text if isinstance(node, t.Prefix) else node.prefix
+                source = self.reader.expand_prefix(fieldname, prefix)
+                matches = None if isinstance(node, t.Prefix) else _pattern(node.pattern).fullmatch
+            for n, word in enumerate(source):
+                if not n % CHECK_EVERY:
+                    check()
+                word = _text(word)
+                if matches is None or matches(word):
+                    yield word
+        except (KeyError, TermNotFound):  # a field no entry has yet
+            return
+
+    # --- the tree ------------------------------------------------------------------------------
+
+    def visit(self, node: t.Node, negated: bool):
+        if isinstance(node, t.Term):
+            return self.term(node, negated)
+        if isinstance(node, t.Phrase):
+            return self.phrase(node, negated)
+        if isinstance(node, t.EXPANDING):
+            return self.expanded_words(node, negated)
+        if isinstance(node, t.YearRange):
+            return wq.NumericRange("year", node.low, node.high)
+        if isinstance(node, t.Not):
+            inner = self.visit(node.item, not negated)
+            if inner is _NOTHING:
+                return _EVERYTHING
+            if inner is _EVERYTHING:
+                return _NOTHING
+            return wq.Not(inner)
+        if isinstance(node, t.And):
+            parts = [self.visit(c, negated) for c in node.items]
+            if any(p is _NOTHING for p in parts):
+                return _NOTHING
+            parts = [p for p in parts if p is not _EVERYTHING]
+            if not parts:
+                return _EVERYTHING
+            if all(isinstance(p, wq.Not) for p in parts):
+                parts.insert(0, wq.Every())
+            return parts[0] if len(parts) == 1 else wq.And(parts)
+        if isinstance(node, t.Or):
+            parts = [self.visit(c, negated) for c in node.items]
+            if any(p is _EVERYTHING for p in parts):
+                return _EVERYTHING
+            parts = [p for p in parts if p is not _NOTHING]
+            if not parts:
+                return _NOTHING
+            if len(parts) == 1:
+                return parts[0]
+            return wq.Or(parts, scale=0.9) if node.any_word else wq.Or(parts)
+        if isinstance(node, t.AndMaybe):
+            required = self.visit(node.required, negated)
+            optional = self.visit(node.optional, negated)
+            if required is _NOTHING or optional in (_NOTHING, _EVERYTHING):
+                return required
+            return wq.AndMaybe(wq.Every() if required is _EVERYTHING else required, optional)
+        raise QueryError("The query could not be read.")  # a node type this backend does not know
+
+
+def _shown(node) -> str:
+    if isinstance(node, t.Fuzzy):
+        return f"'{node.text}~{node.distance}'"
+    return f"'{node.text}*'" if isinstance(node, t.Prefix) else f"'{node.pattern}'"
+
+
+@lru_cache(maxsize=256)
+def _pattern(pattern: str) -> re.Pattern:
+    return re.compile("".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern), re.S)
+
+
+def compile_tree(reader, sq: SearchQuery) -> Compiled:
+    return Compiler(reader, sq.limits, sq.budget).compile(sq.tree)
+
+
+# --- filters ---------------------------------------------------------------------------------------
+
+
+def type_filter(entry_type: str) -> wq.Query:
+    return wq.Term("type", entry_type)
+
+
+def facet_filters(filters: SearchFilters) -> list[wq.Query]:
     terms = []
     if filters.kind:
-        terms.append(query.Term("kind_f", filters.kind))
+        terms.append(wq.Term("kind_f", filters.kind))
     if filters.author:
-        terms.append(query.Term("author_f", filters.author))
+        terms.append(wq.Term("author_f", filters.author))
     if filters.year is not None:
-        terms.append(query.Term("year_f", str(filters.year)))
+        terms.append(wq.Term("year_f", str(filters.year)))
     if filters.decade is not None:
-        terms.append(query.Term("decade_f", str(filters.decade)))
+        terms.append(wq.Term("decade_f", str(filters.decade)))
     if filters.record is not None:
-        terms.append(query.Term("records_f", str(filters.record)))
+        terms.append(wq.Term("records_f", str(filters.record)))
     if filters.entity_type:
-        terms.append(query.Term("entity_f", filters.entity_type))
+        terms.append(wq.Term("entity_f", filters.entity_type))
     return terms
 
 
-def _any_of(fieldname: str, values) -> query.Query:
-    return query.Or([query.Term(fieldname, str(v)) for v in sorted(values)])
+def _any_of(fieldname: str, values) -> wq.Query:
+    return wq.Or([wq.Term(fieldname, str(v)) for v in sorted(values)])
 
 
-def access_filter(access: Access) -> query.Query:
+def access_filter(access: Access) -> wq.Query:
     """The reader's rule (``annotations.permissions``) as a filter on the index's fields."""
     allowed = []
     for clause in access:
@@ -129,31 +272,16 @@ def access_filter(access: Access) -> query.Query:
         if clause.statuses is not None:
             parts.append(_any_of("status", clause.statuses))
         if clause.creator_id is not None:
-            parts.append(query.Term("creator_f", str(clause.creator_id)))
+            parts.append(wq.Term("creator_f", str(clause.creator_id)))
         if clause.group_ids is not None:
             parts.append(_any_of("group_f", clause.group_ids))
-        allowed.append(query.And(parts) if parts else query.Every())
-    return query.Or(allowed) if allowed else query.NullQuery
+        allowed.append(wq.And(parts) if parts else wq.Every())
+    return wq.Or(allowed) if allowed else wq.NullQuery
 
 
-def combined_filter(sq: SearchQuery) -> query.Query:
-    parts = [type_filter(sq.type), *facet_filters(sq.filters)]
+def combined_filter(sq: SearchQuery, *, with_facets: bool = True) -> wq.Query:
+    """What the reader may find of the searched type (and, ``with_facets``, within the facet filters)."""
+    parts = [type_filter(sq.type), *(facet_filters(sq.filters) if with_facets else ())]
     if sq.type == "annotation":
         parts.append(access_filter(sq.access))
-    return query.And(parts)
-
-
-def body_terms(q: query.Query, reader) -> set[str]:
-    """The indexed words (after expanding prefixes and fuzzy terms) the query matches in the text,
-    for highlighting."""
-    terms: set[str] = set()
-    try:
-        for fieldname, text in q.iter_all_terms(phrases=True):
-            if fieldname == "body":
-                terms.add(text.decode("utf-8") if isinstance(text, bytes) else text)
-        for fieldname, text in q.existing_terms(reader, phrases=True, expand=True):
-            if fieldname == "body":
-                terms.add(text.decode("utf-8") if isinstance(text, bytes) else text)
-    except Exception:  # noqa: BLE001 - highlighting is best effort; the hits stand without it
-        return terms
-    return terms
+    return wq.And(parts)

@@ -1,5 +1,7 @@
 """The Whoosh index schema and the analyzer that wraps ``search.analysis`` (the one analysis
-definition) for Whoosh: indexing, query parsing, highlighting and spelling all go through it."""
+definition) for Whoosh. Indexing goes through it; queries arrive already analysed by the core's
+parser (``search.parser``, the same ``search.analysis`` steps), so matching, the snippet marks
+read from the postings and spelling all see the same word forms."""
 
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ class FoldingTokenizer(Tokenizer):
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:  # a wildcard / fuzzy term from the query parser: one token, as typed
+        if not tokenize:  # a wildcard / fuzzy term from Whoosh's own query parser (the plain-Whoosh
+            # baseline in bench/ parses with it): one token, as typed
             t.original = t.text = value
             t.boost = 1.0
             t.stopped = False
