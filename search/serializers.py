@@ -1,7 +1,10 @@
-"""Input and output serializers of the search API."""
+"""Input and output serializers of the search API: the view validates with
+``SearchInputSerializer`` and answers with ``SearchOutputSerializer`` (from a
+``search.services.SearchPage``; the request in the context makes the absolute links)."""
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .backends.base import DEFAULT_PAGE_SIZE, ENTRY_TYPES, MAX_PAGE_SIZE, MAX_QUERY_LENGTH, SearchFilters
@@ -42,7 +45,15 @@ class SnippetSerializer(serializers.Serializer):
     html = serializers.CharField(help_text="Escaped text with the matched words in <mark>")
     start = serializers.IntegerField(help_text="Code-point offset into the document text (inclusive)")
     end = serializers.IntegerField(help_text="Code-point offset (exclusive)")
-    url = serializers.CharField(required=False, help_text="/documents/<slug>/#pos=START-END")
+    url = serializers.CharField(required=False, help_text="/documents/<slug>/#pos=START-END (document hits)")
+
+
+@extend_schema_field({"type": "string", "format": "uri"})
+class AbsoluteURLField(serializers.CharField):
+    """A site path as an absolute URL of the request's host."""
+
+    def to_representation(self, value) -> str:
+        return self.context["request"].build_absolute_uri(value)
 
 
 class ResultSerializer(serializers.Serializer):
@@ -50,13 +61,20 @@ class ResultSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     slug = serializers.CharField(allow_blank=True)
     title = serializers.CharField()
-    url = serializers.CharField()
+    url = AbsoluteURLField()
+    path = serializers.CharField(source="url", help_text="The same link as a path")
     score = serializers.FloatField()
     kind = serializers.CharField(allow_blank=True)
     author = serializers.CharField(allow_blank=True)
     date = serializers.CharField(allow_blank=True)
     snippets = SnippetSerializer(many=True)
-    extra = serializers.DictField(required=False)
+    extra = serializers.DictField(required=False, help_text="Annotations: their document, creator and status")
+
+    def to_representation(self, instance) -> dict:
+        data = super().to_representation(instance)
+        if not data.get("extra"):
+            data.pop("extra", None)
+        return data
 
 
 class FacetValueSerializer(serializers.Serializer):
@@ -65,14 +83,34 @@ class FacetValueSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
+@extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+class PageLinkField(serializers.Field):
+    """The URL of the next (``step=1``) or previous (``step=-1``) page, or None."""
+
+    def __init__(self, step: int, **kwargs) -> None:
+        super().__init__(source="*", read_only=True, **kwargs)
+        self.step = step
+
+    def to_representation(self, page) -> str | None:
+        number = page.results.page + self.step
+        if (self.step > 0 and number > page.num_pages) or number < 1:
+            return None
+        request = self.context["request"]
+        params = request.GET.copy()
+        params["page"] = str(number)
+        return request.build_absolute_uri(request.path) + "?" + params.urlencode()
+
+
 class SearchOutputSerializer(serializers.Serializer):
     count = serializers.IntegerField()
-    page = serializers.IntegerField()
-    page_size = serializers.IntegerField()
+    page = serializers.IntegerField(source="results.page")
+    page_size = serializers.IntegerField(source="results.page_size")
     num_pages = serializers.IntegerField()
-    next = serializers.CharField(allow_null=True)
-    previous = serializers.CharField(allow_null=True)
-    results = ResultSerializer(many=True)
+    next = PageLinkField(step=1)
+    previous = PageLinkField(step=-1)
+    results = ResultSerializer(many=True, source="items")
     facets = serializers.DictField(child=FacetValueSerializer(many=True))
-    suggestion = serializers.CharField(allow_null=True)
-    any_word = serializers.BooleanField(help_text="True when no entry had every word and entries with some are shown")
+    suggestion = serializers.CharField(source="results.suggestion", allow_null=True,
+                                       help_text='"Did you mean": a corrected query that finds more')
+    any_word = serializers.BooleanField(source="results.any_word",
+                                        help_text="True when no entry had every word and entries with some are shown")

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import services
-from .backends.base import QueryError, SearchError
+from .errors import QueryError, SearchError
 from .serializers import SearchInputSerializer, SearchOutputSerializer
 
 logger = logging.getLogger("search")
@@ -40,12 +40,6 @@ def _run(request, data):
     return page, None, ser
 
 
-def _page_url(request, number: int) -> str:
-    params = request.GET.copy()
-    params["page"] = str(number)
-    return request.build_absolute_uri(request.path) + "?" + params.urlencode()
-
-
 class SearchAPIView(APIView):
     permission_classes = [AllowAny]
 
@@ -54,10 +48,11 @@ class SearchAPIView(APIView):
         description=(
             "Ranked (BM25F) search with highlighted snippets, facets and 'did you mean'. Snippet "
             "offsets are code-point indices into the document text; link to /documents/<slug>/#pos=START-END. "
-            "Annotations are searched only among those the user may see. Unreadable queries answer 400."
+            "Annotations are searched only among those the user may see. Unreadable queries answer 400, and so "
+            "do queries that would cost too much (\"query too expensive: ...\", saying what to change)."
         ),
         parameters=[SearchInputSerializer],
-        responses={200: SearchOutputSerializer, 400: OpenApiResponse(description='The query cannot be read: {"detail", "errors"}')},
+        responses={200: SearchOutputSerializer, 400: OpenApiResponse(description='The query cannot be read or is too expensive: {"detail", "errors"}')},
         tags=["search"],
     )
     def get(self, request):
@@ -65,25 +60,7 @@ class SearchAPIView(APIView):
         if page is None:
             detail = "; ".join(f"{k}: {' '.join(map(str, v))}" if k != "detail" else str(v) for k, v in errors.items())
             return Response({"detail": detail, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
-        r = page.results
-        body = {
-            "count": r.total, "page": r.page, "page_size": r.page_size, "num_pages": page.num_pages,
-            "next": _page_url(request, r.page + 1) if r.page < page.num_pages else None,
-            "previous": _page_url(request, r.page - 1) if r.page > 1 else None,
-            "results": [
-                {"type": i.type, "id": i.id, "slug": i.slug, "title": i.title,
-                 "url": request.build_absolute_uri(i.url), "path": i.url, "score": i.score, "kind": i.kind,
-                 "author": i.author, "date": i.date,
-                 "snippets": [{k: s[k] for k in ("html", "start", "end", "url") if k in s} for s in i.snippets],
-                 **({"extra": i.extra} if i.extra else {})}
-                for i in page.items
-            ],
-            "facets": {name: [{"value": v.value, "label": v.label, "count": v.count} for v in values]
-                       for name, values in page.facets.items()},
-            "suggestion": r.suggestion,
-            "any_word": r.any_word,
-        }
-        return Response(body)
+        return Response(SearchOutputSerializer(page, context={"request": request}).data)
 
 
 def search_page(request):
