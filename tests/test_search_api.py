@@ -44,3 +44,18 @@ def test_page_size_is_limited(api_client, seed_index):
 def test_search_is_in_the_openapi_schema(api_client):
     r = api_client.get("/api/schema/", HTTP_ACCEPT="application/json")
     assert "/api/search/" in r.content.decode()
+
+
+@pytest.mark.django_db
+def test_search_api_answers_exactly_what_its_schema_documents(api_client, seed_index):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["components"]["schemas"]
+    body = api_client.get("/api/search/", {"q": "Stalin", "page_size": 2}).json()
+    assert set(body) == set(schema["SearchOutput"]["properties"])
+    result = body["results"][0]
+    assert set(result) == set(schema["Result"]["properties"]) - {"extra"}
+    assert result["url"] == "http://testserver" + result["path"] and body["next"].startswith("http://testserver/")
+    assert set(result["snippets"][0]) == set(schema["Snippet"]["properties"])
+    facet = body["facets"]["kind"][0]
+    assert set(facet) == set(schema["FacetValue"]["properties"])
+    note = api_client.get("/api/search/", {"q": "Stalin", "type": "record"}).json()
+    assert all(set(r) <= set(schema["Result"]["properties"]) for r in note["results"])
