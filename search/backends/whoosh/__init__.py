@@ -78,7 +78,7 @@ class WhooshBackend(SearchBackend):
         if searcher is None:  # no index yet: nothing found (never an error)
             return SearchResults(total=0, hits=(), page=page, page_size=size)
         budget = sq.budget
-        compiled = q_mod.compile_tree(searcher.reader(), sq)
+        compiled = q_mod.compile_tree(searcher.reader(), sq, self.docsets)
         allowed = self.docsets.allowed(searcher, q_mod.combined_filter(sq))
         budget.check()
         ranked = _ranked(searcher, compiled.query, allowed, page * size, budget)
@@ -114,8 +114,8 @@ class WhooshBackend(SearchBackend):
                     if (fieldname, word) in reader:
                         found.add(word)
                     continue
-                dfa = q_mod._automaton(word, max_distance, min(query.limits.spelling_prefix, len(word)))
-                found.update(q_mod.fuzzy_words(reader, fieldname, dfa, budget))
+                prefix = min(query.limits.spelling_prefix, len(word))
+                found.update(q_mod.fuzzy_words(reader, fieldname, word, max_distance, prefix, budget, self.docsets))
             candidates = []
             for candidate in sorted(found):
                 if ordered is None and len(allowed) < 4096:

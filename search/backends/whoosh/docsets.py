@@ -1,5 +1,7 @@
 """Sets of document numbers derived from the index, kept between searches: the documents a filter
-allows (type, facet filters, visibility) and the documents holding each facet value.
+allows (type, facet filters, visibility) and the documents holding each facet value; also each
+segment's sorted word list of a text field and the words of it within an edit distance of a
+word (``fuzzy``), which fuzzy terms and spelling ask for again and again.
 
 Whoosh turns a filter query into a bit set by walking every document it allows, on every search,
 and its grouping walks every match in Python once per facet; at 100,000 documents those two were
@@ -16,6 +18,10 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+
+from search.limits import Budget
+
+from . import fuzzy
 
 # Kept per process, least recently used dropped first: at most this many entries, holding at most
 # this many document numbers in all (about 70 bytes each: ~140 MB; 100,000 documents with the
@@ -48,7 +54,10 @@ class DocSets:
                 return self._entries[key][0]
         # Built outside the lock: two threads may both build a missing set once; either is right.
         value = build()
-        size = len(value) if isinstance(value, set) else sum(len(docs) for _, docs in value)
+        if key[0] == "facet":
+            size = sum(len(docs) for _, docs in value)
+        else:
+            size = len(value) + 1
         with self._lock:
             if key not in self._entries:
                 self._entries[key] = (value, size)
@@ -81,6 +90,24 @@ class DocSets:
             return parts[0]
         whole = None if None in keys else ("filter-all", name, tuple(keys))
         return self._get(whole, lambda: set().union(*parts))
+
+    # --- word lists -----------------------------------------------------------------------------
+
+    def words(self, leaf_reader, fieldname: str) -> list[str]:
+        """One segment's words of ``fieldname``, sorted (words only deleted entries hold included:
+        whoever walks it counts what visible entries hold). Shared: never modify it."""
+        segment = leaf_reader.segment()
+        key = None if segment is None else ("words", fieldname, segment.segment_id())
+        return self._get(key, lambda: [_text(w) for w in _lexicon(leaf_reader, fieldname)])
+
+    def within(self, leaf_reader, fieldname: str, word: str, distance: int, prefix: int,
+               budget: Budget) -> tuple[str, ...]:
+        """One segment's words of ``fieldname`` within ``distance`` edits of ``word`` whose first
+        ``prefix`` letters are the word's, sorted. The walk looks at ``budget``'s clock."""
+        segment = leaf_reader.segment()
+        key = None if segment is None else ("within", fieldname, segment.segment_id(), word, distance, prefix)
+        dfa = fuzzy.automaton(word, distance, prefix)
+        return self._get(key, lambda: tuple(fuzzy.walk(dfa, self.words(leaf_reader, fieldname), budget)))
 
     # --- facets ----------------------------------------------------------------------------------
 
@@ -117,6 +144,10 @@ def _value_sets(reader, fieldname: str, offset: int) -> list[tuple[bytes, frozen
         ids = reader.postings(fieldname, value).all_ids()
         out.append((value, frozenset(d + offset for d in ids) if offset else frozenset(ids)))
     return out
+
+
+def _text(value) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
 def _lexicon(reader, fieldname: str) -> Iterable[bytes]:

@@ -5,25 +5,28 @@ Prefix, wildcard and fuzzy nodes are expanded here, against the index's own word
 words they stand for (an OR of terms, constant-scored as Whoosh's own multi-term queries are),
 within ``search.limits``: at most ``max_expansions_per_term`` distinct words per node and
 ``max_expansions_per_query`` in all, else ``QueryTooExpensive``; the budget is checked while the
-word lists are read. A fuzzy term is matched with one Levenshtein automaton per word and distance
-(kept between searches), walked over each field's sorted word list; Whoosh's own ``FuzzyTerm``
-built one per field and segment, and on a reader of several segments compared the word with
-every word of the field in Python."""
+word lists are read. A fuzzy term's words come from ``fuzzy`` (one Levenshtein automaton per word
+and distance, walked over each segment's sorted word list in memory, the answers kept per segment
+by ``DocSets.within``); Whoosh's own ``FuzzyTerm`` built an automaton per field and segment on
+every search, walked the on-disk table, and on a reader of several segments compared the word
+with every word of the field in Python."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from whoosh import query as wq
-from whoosh.automata import lev
 from whoosh.reading import TermNotFound
 
 from search import tree as t
 from search.backends.base import Access, SearchFilters, SearchQuery
 from search.errors import QueryError, QueryTooExpensive
 from search.limits import Budget, Limits
+
+from .docsets import DocSets
 
 TEXT_FIELD = "body"
 CHECK_EVERY = 256  # words read from a word list between two looks at the clock
@@ -32,42 +35,20 @@ _NOTHING = object()  # matches nothing
 _EVERYTHING = object()  # matches every entry
 
 
-@lru_cache(maxsize=512)
-def _automaton(word: str, distance: int, prefix: int):
-    return lev.levenshtein_automaton(word, distance, prefix).to_dfa()
-
-
 def _text(value) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
-def fuzzy_words(reader, fieldname: str, dfa, budget: Budget):
-    """The distinct words of a field's lists that the automaton accepts, segment by segment
-    (Whoosh's cursor over several segments cannot be walked this way): Whoosh's
-    ``Automata.find_matches``, with a look at the clock every CHECK_EVERY steps."""
+def fuzzy_words(reader, fieldname: str, word: str, distance: int, prefix: int, budget: Budget,
+                lexicon: DocSets) -> Iterator[str]:
+    """The distinct words of a field within ``distance`` edits of ``word`` (keeping its first
+    ``prefix`` letters), segment by segment (``DocSets.within``)."""
     seen: set[str] = set()
-    steps = 0
     for leaf, _ in reader.leaf_readers():
-        try:
-            cursor = leaf.cursor(fieldname)
-        except (KeyError, TermNotFound):  # a field this segment has no word of
-            continue
-        term = cursor.text()
-        match = dfa.next_valid_string(term) if term is not None else None
-        while match:
-            steps += 1
-            if not steps % CHECK_EVERY:
-                budget.check()
-            cursor.find(match)
-            term = cursor.text()
-            if term is None:
-                break
-            if match == term:
-                if match not in seen:
-                    seen.add(match)
-                    yield match
-                term += "\0"
-            match = dfa.next_valid_string(term)
+        for found in lexicon.within(leaf, fieldname, word, distance, prefix, budget):
+            if found not in seen:
+                seen.add(found)
+                yield found
 
 
 @dataclass
@@ -78,8 +59,9 @@ class Compiled:
 
 
 class Compiler:
-    def __init__(self, reader, limits: Limits, budget: Budget) -> None:
+    def __init__(self, reader, limits: Limits, budget: Budget, lexicon: DocSets) -> None:
         self.reader = reader
+        self.lexicon = lexicon
         self.limits = limits
         self.budget = budget
         self.highlight: set[str] = set()
@@ -156,8 +138,8 @@ class Compiler:
         check = self.budget.check
         try:
             if isinstance(node, t.Fuzzy):
-                dfa = _automaton(node.text, node.distance, node.prefix)
-                source = fuzzy_words(self.reader, fieldname, dfa, self.budget)
+                source = fuzzy_words(self.reader, fieldname, node.text, node.distance, node.prefix, self.budget,
+                                     self.lexicon)
                 matches = None
             else:
                 prefix = node.text if isinstance(node, t.Prefix) else node.prefix
@@ -230,8 +212,10 @@ def _pattern(pattern: str) -> re.Pattern:
     return re.compile("".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern), re.S)
 
 
-def compile_tree(reader, sq: SearchQuery) -> Compiled:
-    return Compiler(reader, sq.limits, sq.budget).compile(sq.tree)
+def compile_tree(reader, sq: SearchQuery, lexicon: DocSets | None = None) -> Compiled:
+    """``lexicon``: where word lists and fuzzy matches are kept between searches (the backend's
+    ``DocSets``; a fresh one when not given)."""
+    return Compiler(reader, sq.limits, sq.budget, lexicon or DocSets()).compile(sq.tree)
 
 
 # --- filters ---------------------------------------------------------------------------------------
