@@ -7,6 +7,8 @@ from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from accounts import views as accounts_views
+
 
 def favicon(request):
     """Browsers ask for /favicon.ico on every site whatever the page says: send them to the static
@@ -23,6 +25,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("accounts/", include("accounts.urls")),
+    path("admin/login/", accounts_views.admin_sign_in),  # one sign-in, with its limits, for the admin too
     path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
 ]

@@ -330,3 +330,20 @@ def test_an_ipv6_client_cannot_escape_the_address_limit_by_changing_its_host_bit
         sign_in(Client(REMOTE_ADDR=f"2001:db8:1:2::{n + 1}"), name, "x")
     assert sign_in(Client(REMOTE_ADDR="2001:db8:1:2:ffff::7"), "cyd", "x").status_code == 429
     assert sign_in(Client(REMOTE_ADDR="2001:db8:1:3::1"), "cyd", "x").status_code == 200
+
+
+# --- no way around the limits -----------------------------------------------------------------------
+
+
+def test_the_admin_sign_in_form_is_no_way_around_the_limits(user):
+    user.is_staff = True
+    user.save()
+    client = Client()
+    response = client.post("/admin/login/?next=/admin/", {"username": "alice", "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/?next=%2Fadmin%2F"
+    assert not signed_in(response)  # the admin's form never checked the password
+    to_admin = client.get("/admin/", follow=True)
+    assert to_admin.redirect_chain[-1][0] == "/accounts/login/?next=%2Fadmin%2F"
+    signed = sign_in(client, "alice", PASSWORD, QUERY_STRING="next=/admin/")
+    assert signed.status_code == 302 and signed["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
