@@ -156,6 +156,31 @@ def test_whoosh_checks_the_budget_while_expanding_a_wildcard(settings, search_in
 
 
 @pytest.mark.django_db
+def test_whoosh_looks_at_the_clock_at_every_postings_block_it_reads(settings, search_index):
+    from dataclasses import replace
+
+    from search.backends import get_search_backend
+    from search.backends.base import IndexEntry, SearchQuery
+    from search.errors import QueryTooExpensive
+    from search.parser import parse
+
+    settings.SEARCH_BACKEND = "whoosh"
+    reset_search_backend()
+    backend = get_search_backend()
+    backend.index([IndexEntry(type="document", pk=pk, stamp="", title=f"Entry {pk}", body="a common word")
+                   for pk in range(1, 700)])
+    sq = SearchQuery(tree=parse("common").tree, facets=False, highlight=False, budget=ChecksThenExpires(10**6))
+    assert backend.search(sq).total == 699
+    counting = ChecksThenExpires(10**6)
+    assert backend.search(replace(sq, budget=counting)).total == 699
+    # 699 postings are 6 blocks of 128, read once for the ranking and once for the count; the
+    # loops over matches look only every 512 of them.
+    assert counting.checks >= 12
+    with pytest.raises(QueryTooExpensive):
+        backend.search(replace(sq, budget=ChecksThenExpires(6)))
+
+
+@pytest.mark.django_db
 def test_postgres_statements_run_with_what_is_left_of_the_budget(settings):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL")
