@@ -12,6 +12,7 @@ Commands:
   plain-search IX Q.json  the search workload through plain Whoosh
   profile Q.json OUT    pyinstrument report of the search workload through the Django stack
   pending               count and clear index tasks left queued by the load (rebuild covered them)
+  hostile Q.json        each hostile query through the search service in-process (no HTTP): status, ms
 """
 
 from __future__ import annotations
@@ -185,8 +186,36 @@ def cmd_profile(queries_path: str, out_path: str, url: str = "/api/search/") -> 
     return {"seconds": seconds, "per_query_ms": seconds / len(queries) * 1000, "report": out_path}
 
 
+def cmd_hostile(queries_path: str) -> dict:
+    """Each query of ``bench.hostile`` through ``search.services.search`` (parse, backend, policy,
+    rows), as the API calls it but without HTTP and DRF: 200, 400 (QueryError) or 500 (anything
+    else), and the milliseconds it took."""
+    from search import services
+
+    try:
+        from search.errors import QueryError
+    except ImportError:  # a tree before search.errors
+        from search.backends.base import QueryError
+
+    queries = json.loads(Path(queries_path).read_text())
+    services.search(user=None, text="Stalin")  # open the index, as a running server has
+    out = []
+    for q in queries:
+        status, detail = 200, ""
+        t0 = time.perf_counter()
+        try:
+            services.search(user=None, text=q["q"])
+        except QueryError as exc:
+            status, detail = 400, str(exc)
+        except Exception as exc:  # noqa: BLE001 - reported as an error of the search
+            status, detail = 500, repr(exc)
+        out.append({"label": q["label"], "status": status, "ms": round((time.perf_counter() - t0) * 1000, 2),
+                    "detail": detail[:300]})
+    return {"queries": out}
+
+
 COMMANDS = {"profile": cmd_profile, "load": cmd_load, "plain-index": cmd_plain_index, "plain-search": cmd_plain_search, "users": cmd_users, "records": cmd_records, "docs": cmd_docs,
-            "direct": cmd_direct, "pending": cmd_pending}
+            "direct": cmd_direct, "pending": cmd_pending, "hostile": cmd_hostile}
 
 if __name__ == "__main__":
     result = COMMANDS[sys.argv[1]](*sys.argv[2:])

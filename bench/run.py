@@ -15,7 +15,8 @@ scaling rows). Every run works in its own temporary data dir with its own server
 the end. Other knobs: BENCH_CORPORA (comma list, e.g. ``seed,gen:1000,gen:10000,wiki:2000``),
 BENCH_SCALING (comma list of N, default 1000,10000,100000), BENCH_SCALING_CHARS (default 600),
 BENCH_WORKERS / BENCH_THREADS (gunicorn), BENCH_PHASES (comma list of
-corpora,annotations,autocomplete,scaling), BENCH_POSTGRES=0 (skip PostgreSQL), BENCH_PROFILE=1
+corpora,annotations,autocomplete,hostile,scaling), BENCH_HOSTILE_CORPORA (default ``seed,gen:10000``),
+BENCH_POSTGRES=0 (skip PostgreSQL), BENCH_PROFILE=1
 (pyinstrument report of the search workload per corpus in bench/results/profile-*.txt),
 BENCH_KEEP=1 (keep the temp dir), BENCH_OUT (JSON path).
 """
@@ -37,6 +38,7 @@ sys.path.insert(0, str(REPO))
 
 from bench import corpus as corpora  # noqa: E402
 from bench import workloads  # noqa: E402
+from bench.hostile import hostile_queries  # noqa: E402
 from bench.queries import query_mix  # noqa: E402
 from bench.server import PY, Server, bench_env, manage  # noqa: E402
 
@@ -45,7 +47,9 @@ FULL = os.environ.get("BENCH_FULL", "") not in ("", "0")
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/archive_bench")
 RECORD_SIZES = [10_000, 100_000]
 PHASES = set((os.environ.get("BENCH_PHASES") or
-              "corpora,annotations,autocomplete" + (",scaling" if FULL else "")).split(","))
+              "corpora,annotations,autocomplete,hostile" + (",scaling" if FULL else "")).split(","))
+HOSTILE_CORPORA = [c.strip() for c in (os.environ.get("BENCH_HOSTILE_CORPORA") or "seed,gen:10000").split(",")
+                   if c.strip()]
 # The scaling corpora: short generated documents (~600 characters), so that N = 100,000 (about
 # 60 MB of text) loads, indexes and runs the workload in well under half an hour on 2 cores.
 SCALING = [int(n) for n in (os.environ.get("BENCH_SCALING") or "1000,10000,100000").split(",") if n.strip()]
@@ -242,6 +246,68 @@ def drop_pg() -> None:
         conn.execute("DROP DATABASE IF EXISTS archive_bench WITH (FORCE)")
 
 
+def hostile_phase(work: Path, spec: str) -> dict | None:
+    """The hostile queries (``bench/hostile.py``) against one corpus: each through the API, one at
+    a time (server time as the client sees it), and through the search service in-process; then
+    the slowest from 4 clients at once, and a plain query to check that the workers survived."""
+    from urllib.parse import urlencode
+
+    c = build_corpus(spec, work)
+    if c is None:
+        return None
+    queries = hostile_queries()
+    queries_file = work / "hostile.json"
+    queries_file.write_text(json.dumps(queries))
+    data = work / f"data-hostile-{c.name}"
+    data.mkdir()
+    env = bench_env(data)
+    manage(env, "migrate", "--noinput", "-v", "0")
+    log(f"hostile ({c.name}): load_archive + rebuild_index ({c.docs} docs)")
+    djangoside(env, "load", str(c.path), str(c.records))
+    djangoside(env, "pending")
+    log(f"hostile ({c.name}): {len(queries)} queries in-process")
+    direct = {q["label"]: q for q in djangoside(env, "hostile", str(queries_file))["queries"]}
+    row: dict = {"corpus": c.name, "docs": c.docs, "queries": []}
+    with Server(env) as server:
+        log(f"hostile ({c.name}): {len(queries)} queries through the API")
+        client = workloads.Client(server.base, timeout=300)
+        client.request("GET", "/api/search/?q=Stalin")  # each worker opens its searcher on first use
+        client.request("GET", "/api/search/?q=Trotsky")
+        for q in queries:
+            t0 = time.perf_counter()
+            try:
+                status, body = client.request("GET", "/api/search/?" + urlencode({"q": q["q"]}))
+            except OSError as exc:  # a worker killed or the request timed out
+                status, body = 599, repr(exc).encode()
+            ms = (time.perf_counter() - t0) * 1000
+            detail = ""
+            if status == 400:
+                try:
+                    detail = json.loads(body).get("detail", "")
+                except ValueError:
+                    detail = body[:300].decode(errors="replace")
+            row["queries"].append({
+                "label": q["label"], "q": q["q"], "api_status": status, "api_ms": round(ms, 2), "detail": detail[:300],
+                "direct_status": direct[q["label"]]["status"], "direct_ms": direct[q["label"]]["ms"],
+            })
+        worst = max(row["queries"], key=lambda r: r["api_ms"])
+        log(f"hostile ({c.name}): the slowest ({worst['label']}) from 4 clients at once")
+        job = workloads.search_job([{"q": worst["q"]}])
+        together = workloads.run(server.base, job, total=4, concurrency=4, time_budget=300)
+        status, _ = client.request("GET", "/api/search/?q=Stalin")
+        row["four_at_once"] = {"label": worst["label"], **together.summary(), "then_plain_query_status": status}
+    row["worst_api"] = {k: worst[k] for k in ("label", "api_ms", "api_status")}
+    slowest_direct = max(row["queries"], key=lambda r: r["direct_ms"])
+    row["worst_direct"] = {"label": slowest_direct["label"], "direct_ms": slowest_direct["direct_ms"],
+                           "direct_status": slowest_direct["direct_status"]}
+    row["errors"] = sum(1 for r in row["queries"] if r["api_status"] not in (200, 400)
+                        or r["direct_status"] not in (200, 400))
+    if c.path.is_relative_to(work):
+        shutil.rmtree(c.path, ignore_errors=True)
+    shutil.rmtree(data, ignore_errors=True)
+    return row
+
+
 def autocomplete_phase(work: Path) -> dict:
     data = work / "data-autocomplete"
     data.mkdir()
@@ -268,7 +334,7 @@ def fmt(v, digits: int = 1) -> str:
 
 
 def table(result: dict) -> str:
-    lines = corpus_table(result.get("corpora", []))
+    lines = corpus_table(result["corpora"]) if result.get("corpora") else []
     if result.get("scaling"):
         lines.append("")
         lines.extend(scaling_table(result["scaling"]))
@@ -276,6 +342,9 @@ def table(result: dict) -> str:
     if ann:
         lines.append("")
         lines.extend(annotation_table(ann))
+    if result.get("hostile"):
+        lines.append("")
+        lines.extend(hostile_table(result["hostile"]))
     auto = result.get("autocomplete", {})
     if auto:
         lines.append("")
@@ -284,6 +353,29 @@ def table(result: dict) -> str:
         for size, a in auto.items():
             lines.append(f"| {int(size):,} | {fmt(a['median_ms'])} | {fmt(a['p95_ms'])} | {fmt(a['rps'])} |")
     return "\n".join(lines)
+
+
+def hostile_table(rows: list[dict]) -> list[str]:
+    lines = ["| hostile query | " + " | ".join(f"{r['corpus']} API ms (status) | in-process ms" for r in rows) + " |",
+             "|---|" + "---|---|" * len(rows)]
+    labels = [q["label"] for q in rows[0]["queries"]]
+    by_corpus = [{q["label"]: q for q in r["queries"]} for r in rows]
+    for label in labels:
+        cells = []
+        for found in by_corpus:
+            q = found.get(label, {})
+            cells += [f"{fmt(q.get('api_ms'))} ({q.get('api_status', '-')})", fmt(q.get("direct_ms"))]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append("| corpus | docs | worst API ms | worst query | worst in-process ms | 4 at once: max ms, statuses | "
+                 "plain query after | errors |")
+    lines.append("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        four = r.get("four_at_once", {})
+        lines.append(f"| {r['corpus']} | {fmt(r['docs'])} | {fmt(r['worst_api']['api_ms'])} | {r['worst_api']['label']} | "
+                     f"{fmt(r['worst_direct']['direct_ms'])} | {fmt(four.get('p95_ms'))}, {four.get('statuses')} | "
+                     f"{four.get('then_plain_query_status')} | {r['errors']} |")
+    return lines
 
 
 def scaling_table(rows: list[dict]) -> list[str]:
@@ -391,6 +483,8 @@ def headline(result: dict) -> dict:
         "annotation_create_rps_8": ann.get("create_8", {}).get("rps"),
         "annotation_create_p95_ms_8": ann.get("create_8", {}).get("p95_ms"),
         "annotation_create_errors_8": ann.get("create_8", {}).get("errors"),
+        "hostile_worst_api_ms": max((h["worst_api"]["api_ms"] for h in result.get("hostile", [])), default=None),
+        "hostile_errors": sum(h["errors"] for h in result.get("hostile", [])) if result.get("hostile") else None,
         "autocomplete_records": max(RECORD_SIZES) if biggest_auto else None,
         "autocomplete_median_ms": biggest_auto.get("median_ms"),
         "autocomplete_p95_ms": biggest_auto.get("p95_ms"),
@@ -405,7 +499,7 @@ def main() -> int:
         "mode": "full" if FULL or "scaling" in PHASES else "quick",
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "query_mix": None, "corpora": [], "scaling": [], "annotations": [], "autocomplete": {},
+        "query_mix": None, "corpora": [], "scaling": [], "annotations": [], "autocomplete": {}, "hostile": [],
     }
     queries = query_mix(200)
     queries_file = work / "queries.json"
@@ -439,6 +533,11 @@ def main() -> int:
                 result["annotations"].append({"database": "postgresql", "note": "no PostgreSQL on 127.0.0.1:5432"})
         if "autocomplete" in PHASES:
             result["autocomplete"] = autocomplete_phase(work)
+        if "hostile" in PHASES:
+            for spec in HOSTILE_CORPORA:
+                row = hostile_phase(work, spec)
+                if row is not None:
+                    result["hostile"].append(row)
     finally:
         result["elapsed_s"] = round(time.time() - started, 1)
         result["phases"] = sorted(PHASES)
@@ -472,14 +571,14 @@ def merge(out: Path, paths: list[Path]) -> int:
     """One result from several runs: each phase taken from the last run that has it (scaling rows
     are combined by N, a later run's row replacing an earlier one's); every run's mode, start,
     duration and phases listed under "runs"."""
-    merged: dict = {"corpora": [], "scaling": [], "annotations": [], "autocomplete": {}, "runs": []}
+    merged: dict = {"corpora": [], "scaling": [], "annotations": [], "autocomplete": {}, "hostile": [], "runs": []}
     scaling: dict[int, dict] = {}
     for path in paths:
         part = json.loads(path.read_text())
         merged["runs"].append({k: part.get(k) for k in ("mode", "started", "elapsed_s", "phases")})
         for row in part.get("scaling") or []:
             scaling[row["docs"]] = {**row, "run_started": part.get("started")}
-        for key in ("corpora", "annotations", "autocomplete"):
+        for key in ("corpora", "annotations", "autocomplete", "hostile"):
             if part.get(key):
                 merged[key] = part[key]
         for key in ("machine", "query_mix", "scaling_doc_chars", "skipped"):
