@@ -93,21 +93,30 @@ class DocSets:
 
     # --- word lists -----------------------------------------------------------------------------
 
-    def words(self, leaf_reader, fieldname: str) -> list[str]:
-        """One segment's words of ``fieldname``, sorted (words only deleted entries hold included:
-        whoever walks it counts what visible entries hold). Shared: never modify it."""
+    def words(self, leaf_reader, fieldnames: tuple[str, ...]) -> list[str]:
+        """One segment's words of any of ``fieldnames``, sorted and distinct (words only deleted
+        entries hold included: whoever uses them counts what visible entries hold). One list for
+        several fields, so that a word is looked for once, not once per field. Shared: never
+        modify it."""
         segment = leaf_reader.segment()
-        key = None if segment is None else ("words", fieldname, segment.segment_id())
-        return self._get(key, lambda: [_text(w) for w in _lexicon(leaf_reader, fieldname)])
+        key = None if segment is None else ("words", fieldnames, segment.segment_id())
 
-    def within(self, leaf_reader, fieldname: str, word: str, distance: int, prefix: int,
+        def build() -> list[str]:
+            if len(fieldnames) == 1:
+                return [_text(w) for w in _lexicon(leaf_reader, fieldnames[0])]
+            return sorted({_text(w) for f in fieldnames for w in _lexicon(leaf_reader, f)})
+
+        return self._get(key, build)
+
+    def within(self, leaf_reader, fieldnames: tuple[str, ...], word: str, distance: int, prefix: int,
                budget: Budget) -> tuple[str, ...]:
-        """One segment's words of ``fieldname`` within ``distance`` edits of ``word`` whose first
-        ``prefix`` letters are the word's, sorted. The walk looks at ``budget``'s clock."""
+        """One segment's words of any of ``fieldnames`` within ``distance`` edits of ``word``
+        whose first ``prefix`` letters are the word's, sorted. The walk looks at ``budget``'s
+        clock."""
         segment = leaf_reader.segment()
-        key = None if segment is None else ("within", fieldname, segment.segment_id(), word, distance, prefix)
+        key = None if segment is None else ("within", fieldnames, segment.segment_id(), word, distance, prefix)
         dfa = fuzzy.automaton(word, distance, prefix)
-        return self._get(key, lambda: tuple(fuzzy.walk(dfa, self.words(leaf_reader, fieldname), budget)))
+        return self._get(key, lambda: tuple(fuzzy.walk(dfa, self.words(leaf_reader, fieldnames), budget)))
 
     # --- facets ----------------------------------------------------------------------------------
 

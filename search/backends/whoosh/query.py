@@ -39,13 +39,13 @@ def _text(value) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
-def fuzzy_words(reader, fieldname: str, word: str, distance: int, prefix: int, budget: Budget,
+def fuzzy_words(reader, fieldnames: tuple[str, ...], word: str, distance: int, prefix: int, budget: Budget,
                 lexicon: DocSets) -> Iterator[str]:
-    """The distinct words of a field within ``distance`` edits of ``word`` (keeping its first
-    ``prefix`` letters), segment by segment (``DocSets.within``)."""
+    """The distinct words of any of ``fieldnames`` within ``distance`` edits of ``word`` (keeping
+    its first ``prefix`` letters), segment by segment (``DocSets.within``)."""
     seen: set[str] = set()
     for leaf, _ in reader.leaf_readers():
-        for found in lexicon.within(leaf, fieldname, word, distance, prefix, budget):
+        for found in lexicon.within(leaf, fieldnames, word, distance, prefix, budget):
             if found not in seen:
                 seen.add(found)
                 yield found
@@ -113,7 +113,17 @@ class Compiler:
         limit = self.limits.max_expansions_per_term
         by_field: dict[str, list[str]] = {}
         distinct: set[str] = set()
-        for f in self._fields(node):
+        fields = self._fields(node)
+        if isinstance(node, t.Fuzzy):  # one walk over the fields' words together, then each word's fields
+            for word in fuzzy_words(self.reader, fields, node.text, node.distance, node.prefix, self.budget,
+                                    self.lexicon):
+                distinct.add(word)
+                if len(distinct) > limit:
+                    raise QueryTooExpensive(f"{_shown(node)} stands for more than {limit} indexed words; "
+                                            "make it narrower (more letters before the *, a smaller ~ distance)")
+            for f in fields:
+                by_field[f] = [w for w in sorted(distinct) if (f, w) in self.reader]
+        for f in fields if not isinstance(node, t.Fuzzy) else ():
             words = by_field[f] = []
             for word in self._candidates(node, f):
                 words.append(word)
@@ -134,17 +144,13 @@ class Compiler:
         return wq.ConstantScoreQuery(parts[0] if len(parts) == 1 else wq.Or(parts))
 
     def _candidates(self, node, fieldname: str):
-        """The words of one field's list that ``node`` stands for, the clock checked as they are read."""
+        """The words of one field's list that a prefix or wildcard ``node`` stands for, the clock
+        checked as they are read."""
         check = self.budget.check
         try:
-            if isinstance(node, t.Fuzzy):
-                source = fuzzy_words(self.reader, fieldname, node.text, node.distance, node.prefix, self.budget,
-                                     self.lexicon)
-                matches = None
-            else:
-                prefix = node.text if isinstance(node, t.Prefix) else node.prefix
-                source = self.reader.expand_prefix(fieldname, prefix)
-                matches = None if isinstance(node, t.Prefix) else _pattern(node.pattern).fullmatch
+            prefix = node.text if isinstance(node, t.Prefix) else node.prefix
+            source = self.reader.expand_prefix(fieldname, prefix)
+            matches = None if isinstance(node, t.Prefix) else _pattern(node.pattern).fullmatch
             for n, word in enumerate(source):
                 if not n % CHECK_EVERY:
                     check()
