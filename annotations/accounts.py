@@ -12,7 +12,7 @@ from django.core.validators import validate_slug
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from .models import AnnotationGroup
+from .models import AnnotationGroup, AnnotationTask
 from .permissions import is_curator
 
 
@@ -33,9 +33,12 @@ def revoke_token(*, user) -> None:
 
 
 def can_manage_group(user, group: AnnotationGroup) -> bool:
-    """Who may add members to a group: its creator, its members, curators."""
+    """Who may add members to a group: its creator, its members, curators. An annotation task's
+    group holds the assignees who have finished (``annotations.assignments``): only curators."""
     if not user.is_authenticated:
         return False
+    if AnnotationTask.objects.filter(group=group).exists():
+        return is_curator(user)
     return group.created_by_id == user.pk or is_curator(user) or group.members.filter(pk=user.pk).exists()
 
 

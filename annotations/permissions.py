@@ -14,15 +14,21 @@ through one of them.
 |         | curators: every public and group note (any status) and their own; never another      |
 |         | person's private note ("only me" means only me; only the whole-archive backup has it) |
 |         | a reply only while the annotation it answers (and that one's parent ...) is visible    |
+|         | a relation only while both annotations it links are visible (and itself is)            |
+|         | a task annotation: shared with the task's group, which an assignee joins only when     |
+|         | they finish (``annotations.assignments``): until then only its creator and curators    |
 | edit    | the creator; curators (for what they may see)                                        |
 | delete  | the creator; curators (for what they may see)                                        |
 | review  | curators (approve / reject, merge records, restore deleted)                          |
 | curate  | curators (the /curate/ pages, records, documents, import / export, history)          |
 | create  | any signed-in, active user                                                           |
 | reason  | why an annotation was rejected: its creator and the curators                         |
+| relate  | anyone who may see both ends; a relation is never seen by more people than either end |
+|         | (``relation_within``; the write service narrows it when an end narrows)              |
+| undo    | a batch: its creator and the curators; what others have changed in it is kept         |
 
 What counts as *published* (search facets, record pages' published counts, the public export):
-public and approved (``published_q`` / ``is_published``).
+public and approved (``published_q`` / ``is_published``); a relation only when both its ends are too.
 """
 
 from __future__ import annotations
@@ -123,7 +129,9 @@ def _admitted_q(clauses: tuple[Clause, ...], prefix: str) -> Q:
 
 def visible_q(user, prefix: str = "") -> Q:
     """A Q object selecting the annotations ``user`` may see (``prefix`` for related lookups):
-    the annotation itself, and for a reply every annotation up its thread."""
+    the annotation itself, for a reply every annotation up its thread, and for a relation both
+    annotations it links (they are top-level annotations, never replies or relations: the write
+    service refuses others)."""
     clauses = reader_clauses(user)
     q = _admitted_q(clauses, prefix)
     # Innermost first: ancestor k is checked only where ancestor k-1 is a reply.
@@ -132,7 +140,10 @@ def visible_q(user, prefix: str = "") -> Q:
         ancestor = prefix + "reply_to__" * depth
         parent_link = prefix + "reply_to__" * (depth - 1) + "reply_to__isnull"
         chain = Q(**{parent_link: True}) | (_admitted_q(clauses, ancestor) & chain)
-    return q & chain
+    ends = Q(**{f"{prefix}relation_source__isnull": True}) | (
+        _admitted_q(clauses, f"{prefix}relation_source__") & _admitted_q(clauses, f"{prefix}relation_target__")
+    )
+    return q & chain & ends
 
 
 def can_view(user, annotation) -> bool:
@@ -143,25 +154,81 @@ def can_view(user, annotation) -> bool:
             return False
         node = node.reply_to if node.reply_to_id else None
         depth += 1
+    if annotation.relation_source_id is not None:
+        ends = (annotation.relation_source, annotation.relation_target)
+        return all(any(clause.admits(end) for clause in clauses) for end in ends)
     return True
 
 
 def can_view_version(user, version) -> bool:
     """Whether ``user`` could see this version of an annotation (a history row): the read rule
-    applied to the version's own visibility, status, creator and group."""
-    return any(clause.admits(version) for clause in reader_clauses(user))
+    applied to the version's own visibility, status, creator and group; for a version of a
+    relation, also to each end (as it is now, or as it was last when it has been deleted)."""
+    clauses = reader_clauses(user)
+    if not any(clause.admits(version) for clause in clauses):
+        return False
+    if getattr(version, "relation_source_id", None) is None:
+        return True
+    from .models import Annotation  # the models import nothing from here; kept local all the same
+
+    for end_id in (version.relation_source_id, version.relation_target_id):
+        end = Annotation.objects.filter(pk=end_id).first() or (
+            Annotation.history.filter(id=end_id).order_by("-history_date", "-history_id").first()
+        )
+        if end is None or not any(clause.admits(end) for clause in clauses):
+            return False
+    return True
+
+
+# --- how widely a relation may be seen ------------------------------------------------------------
+
+_BREADTH = {PRIVATE: 0, GROUP: 1, PUBLIC: 2}
+
+
+def relation_within(visibility: str, group_id: int | None, end) -> bool:
+    """Whether a relation with this visibility (and group) is seen by nobody who may not see
+    ``end`` by its visibility: public fits any end; a group relation fits a public end or an end
+    of the same group; a private relation (its creator only) fits any end its creator may see."""
+    if visibility == PRIVATE or end.visibility == PUBLIC:
+        return True
+    if end.visibility == GROUP:
+        return visibility == GROUP and group_id == end.group_id
+    return False
+
+
+def widest_relation_visibility(ends) -> tuple[str, int | None]:
+    """The widest visibility (and group) a relation between ``ends`` may have: what a relation is
+    narrowed to when an end narrows."""
+    if all(end.visibility == PUBLIC for end in ends):
+        return PUBLIC, None
+    groups = {end.group_id for end in ends if end.visibility == GROUP}
+    if len(groups) == 1 and all(end.visibility in (GROUP, PUBLIC) for end in ends):
+        return GROUP, groups.pop()
+    return PRIVATE, None
 
 
 # --- what is published ---------------------------------------------------------------------------
 
 
-def published_q(prefix: str = "") -> Q:
-    """Approved public annotations: what search facets, record pages and the public export count."""
+def _own_published_q(prefix: str) -> Q:
     return Q(**{f"{prefix}visibility": PUBLIC, f"{prefix}status": APPROVED})
 
 
+def published_q(prefix: str = "") -> Q:
+    """Approved public annotations (a relation: with both ends approved and public too): what
+    search facets, record pages and the public export count."""
+    ends = Q(**{f"{prefix}relation_source__isnull": True}) | (
+        _own_published_q(f"{prefix}relation_source__") & _own_published_q(f"{prefix}relation_target__")
+    )
+    return _own_published_q(prefix) & ends
+
+
 def is_published(annotation) -> bool:
-    return annotation.visibility == PUBLIC and annotation.status == APPROVED
+    own = annotation.visibility == PUBLIC and annotation.status == APPROVED
+    if not own or annotation.relation_source_id is None:
+        return own
+    return all(end.visibility == PUBLIC and end.status == APPROVED
+               for end in (annotation.relation_source, annotation.relation_target))
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -191,6 +258,16 @@ def can_curate(user) -> bool:
 def can_read_review_reason(user, annotation) -> bool:
     """Why an annotation was rejected is for its creator and the curators."""
     return _signed_in(user) and (annotation.creator_id == user.pk or is_curator(user))
+
+
+def can_undo_batch(user, batch) -> bool:
+    """A batch ("link all occurrences") is undone by its creator or a curator."""
+    return _signed_in(user) and (batch.creator_id == user.pk or is_curator(user))
+
+
+def can_manage_tasks(user) -> bool:
+    """Annotation tasks (assignees, documents, agreement, adjudication) are the curators'."""
+    return is_curator(user)
 
 
 def needs_review_after_edit(user) -> bool:

@@ -65,6 +65,7 @@ def card(annotation: Annotation, *, user, replies=()) -> dict:
         "can_edit": permissions.can_edit(user, annotation),
         "history_url": f"/annotations/{annotation.pk}/history/",
         "api_url": f"/api/annotations/{annotation.pk}/",
+        "relations_url": f"/api/annotations/{annotation.pk}/relations/",
         "link": link(annotation),
         "replies": [
             {"id": reply.pk, "creator": reply.creator.get_username(), "comment": reply.comment,
@@ -91,4 +92,77 @@ def summary(annotation: Annotation) -> dict:
         "comment": annotation.comment, "document": annotation.document.title,
         "creator": annotation.creator.get_username(), "visibility": annotation.visibility_label,
         "status": annotation.status, "api_url": f"/api/annotations/{annotation.pk}/",
+    }
+
+
+# --- relations, batches, tasks ------------------------------------------------------------------
+
+
+def end_summary(annotation: Annotation, *, base: str) -> dict:
+    """One end of a relation, as a relation list or a network's evidence shows it."""
+    document = annotation.document
+    return {
+        "id": annotation.pk, "url": w3c.annotation_url(annotation, base), "quote": annotation.target_quote,
+        "comment": annotation.comment,
+        "document": {"slug": document.slug, "title": document.title},
+        "link": base + link(annotation),
+        "entity_type": annotation.entity_type.key if annotation.entity_type_id else None,
+        "records": [{"id": r.pk, "label": r.label, "kind": r.kind, "url": base + r.get_absolute_url()}
+                    for r in annotation.records.all()],
+    }
+
+
+def relation(annotation: Annotation, *, user, base: str) -> dict:
+    """A relation as a card's relation list shows it: its type, both ends, and its JSON-LD."""
+    relation_type = annotation.relation_type
+    return {
+        "id": annotation.pk, "url": w3c.annotation_url(annotation, base),
+        "type": {"key": relation_type.key, "label": relation_type.label},
+        "comment": annotation.comment, "creator": annotation.creator.get_username(),
+        "visibility": annotation.visibility_label, "status": annotation.status,
+        "can_edit": permissions.can_edit(user, annotation),
+        "source": end_summary(annotation.relation_source, base=base),
+        "target": end_summary(annotation.relation_target, base=base),
+        "annotation": jsonld(annotation, user=user, base=base, with_context=False),
+    }
+
+
+def network(graph, *, base: str, max_evidence: int = 20) -> dict:
+    """A record's network (``relations.record_network``) as nodes and edges for drawing."""
+    nodes = []
+    for node in graph.nodes.values():
+        if node["kind"] == "record":
+            r = node["record"]
+            nodes.append({"id": node["id"], "kind": "record", "label": r.label, "record_kind": r.kind,
+                          "url": base + r.get_absolute_url(), "center": r.pk == graph.record.pk})
+        else:
+            a = node["annotation"]
+            nodes.append({"id": node["id"], "kind": "passage", "label": a.target_quote[:80],
+                          "document": a.document.slug, "url": base + link(a), "center": False})
+    edges = []
+    for edge in graph.edges.values():
+        rows = edge["relations"]
+        edges.append({
+            "source": edge["source"], "target": edge["target"],
+            "type": {"key": edge["type"].key, "label": edge["type"].label}, "count": len(rows),
+            "evidence": [{"relation": w3c.annotation_url(r, base), "source_passage": base + link(r.relation_source),
+                          "target_passage": base + link(r.relation_target)} for r in rows[:max_evidence]],
+        })
+    return {
+        "record": {"id": graph.record.pk, "label": graph.record.label, "kind": graph.record.kind,
+                   "url": base + graph.record.get_absolute_url()},
+        "relations": graph.relations, "truncated": graph.truncated, "nodes": nodes, "edges": edges,
+    }
+
+
+def batch(b, *, base: str) -> dict:
+    from django.urls import reverse
+
+    return {
+        "id": b.pk, "url": base + reverse("batch-detail", kwargs={"pk": b.pk}),
+        "creator": b.creator.get_username(), "created": w3c.iso(b.created), "size": b.size,
+        "record": {"id": b.record.pk, "label": b.record.label, "url": base + b.record.get_absolute_url()} if b.record_id else None,
+        "entity_type": b.entity_type.key if b.entity_type_id else None,
+        "document": b.document.slug if b.document_id else None,
+        "undone": w3c.iso(b.undone) if b.undone else None,
     }

@@ -29,7 +29,7 @@ def visible_annotations(document: Document, user) -> QuerySet[AnnotationModel]:
     """Top-level annotations on ``document`` that ``user`` may see, with their replies."""
     replies = AnnotationModel.objects.filter(visible_q(user)).select_related("creator").order_by("created", "id")
     return (
-        AnnotationModel.objects.filter(document=document, reply_to__isnull=True)
+        AnnotationModel.objects.filter(document=document, reply_to__isnull=True, relation_source__isnull=True)
         .filter(visible_q(user))
         .select_related("creator", "entity_type", "group")
         .prefetch_related("tags", "records", Prefetch("replies", queryset=replies, to_attr="visible_replies"))

@@ -13,6 +13,11 @@ Accepted shapes (see README "Annotations API"):
   → a tag; ``classifying`` → entity type key (or label); ``SpecificResource`` (or a bare URL) with
   purpose ``identifying``/``linking`` whose ``source`` is a record URL → a record link.
 - ``visibility``: ``private`` (default) | ``public`` | ``group:<name>``; ``status`` (curators only).
+- A **relation** (motivation ``linking``): ``target`` is the annotation it starts from (its URL),
+  a ``SpecificResource`` body whose ``source`` is the annotation it points to, and a
+  ``classifying`` TextualBody naming the relation type (key or label); a commenting body is its
+  comment.
+- ``task``: the annotation task (its id or ``/api/tasks/<id>/`` URL) an assignee annotates for.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from django.urls import Resolver404, resolve
 from archive_site.models import Document, Record
 from archive_site.text import storable
 
-from .models import Annotation, AnnotationGroup, EntityType
+from .models import Annotation, AnnotationGroup, AnnotationTask, EntityType, RelationType
 
 MAX_COMMENT_CHARS = 10_000
 MAX_TAGS = 50
@@ -67,6 +72,15 @@ class AnnotationInput:
     status: str | None = None
     motivation: str | None = None
     reply_to: Annotation | None = None
+    relation_source: Annotation | None = None
+    relation_target: Annotation | None = None
+    relation_type: RelationType | None = None
+    task: AnnotationTask | None = None
+    classifying: str | None = None  # the classifying body as sent: an entity type, or a relation's type
+
+    @property
+    def is_relation(self) -> bool:
+        return self.relation_source is not None
 
 
 def resolve_url(value) -> tuple[str, dict] | None:
@@ -117,9 +131,12 @@ def parse_annotation(payload, *, visible_annotation) -> AnnotationInput:
         raise _err("body", "An annotation must not have both body and bodyValue.")
 
     data = _parse_target(payload.get("target"), visible_annotation)
-    _parse_bodies(payload, data)
+    _parse_bodies(payload, data, visible_annotation)
     _parse_motivation(payload.get("motivation"), data)
+    _parse_relation(data)
     _parse_visibility(payload.get("visibility", "private"), data)
+    if payload.get("task") is not None:
+        data.task = _task(payload["task"])
     status = payload.get("status")
     if status is not None:
         if status not in Annotation.Status.values:
@@ -180,7 +197,7 @@ def _parse_target(target, visible_annotation) -> AnnotationInput:
     return data
 
 
-def _parse_bodies(payload: dict, data: AnnotationInput) -> None:
+def _parse_bodies(payload: dict, data: AnnotationInput, visible_annotation) -> None:
     comments: list[str] = []
     if "bodyValue" in payload:
         comments.append(_string(payload["bodyValue"], "bodyValue", max_chars=MAX_COMMENT_CHARS))
@@ -205,13 +222,21 @@ def _parse_bodies(payload: dict, data: AnnotationInput) -> None:
                 if tag.casefold() not in {t.casefold() for t in data.tags}:
                     data.tags.append(tag)
             elif "classifying" in purposes:
-                if data.entity_type is not None:
-                    raise _err("body", "Only one entity type (classifying body) is allowed.")
-                data.entity_type = _entity_type(value)
+                if data.classifying is not None:
+                    raise _err("body", "Only one classifying body (an entity type, or a relation's type) is allowed.")
+                data.classifying = value
             else:
                 comments.append(value)
         elif kind in ("SpecificResource", None) and "source" in body:
             resolved = resolve_url(body.get("source"))
+            if resolved is not None and resolved[0] == "annotation-detail":
+                if data.relation_target is not None:
+                    raise _err("body", "A relation links to one annotation (one annotation body).")
+                linked = visible_annotation(resolved[1]["pk"])
+                if linked is None:  # never used, or not one the sender may see: the same answer
+                    raise _err("body", f"Unknown annotation {body.get('source')!r}.")
+                data.relation_target = linked
+                continue
             if resolved is None or resolved[0] not in ("record-detail", "api-record-detail"):
                 raise _err("body", f"Unknown record {body.get('source')!r}: use a record URL (/records/<id>/).")
             record = Record.objects.filter(pk=resolved[1]["pk"]).first()
@@ -230,6 +255,58 @@ def _parse_bodies(payload: dict, data: AnnotationInput) -> None:
     if len(comments) > 1:
         raise _err("body", "At most one comment (commenting TextualBody) is allowed.")
     data.comment = comments[0] if comments else ""
+
+
+def _parse_relation(data: AnnotationInput) -> None:
+    """A relation (an annotation body) turns the annotation target into the relation's source, and
+    its classifying body into the relation's type; otherwise the classifying body is an entity type."""
+    linking = data.motivation == "linking"
+    if data.relation_target is None:
+        if linking and data.reply_to is not None:
+            raise _err("body", "A relation (motivation linking) needs a body whose source is the annotation it points to.")
+        if data.classifying is not None:
+            data.entity_type = _entity_type(data.classifying)
+        return
+    if data.reply_to is None:
+        raise _err("target", "A relation's target is the annotation it starts from (its URL), not a passage.")
+    if data.motivation not in (None, "linking"):
+        raise _err("motivation", 'A relation (an annotation body) has motivation "linking".')
+    if data.records:
+        raise _err("body", "A relation links two annotations; link records on the annotations themselves.")
+    if data.classifying is None:
+        known = ", ".join(RelationType.objects.values_list("key", flat=True))
+        raise _err("body", f"Say the relation's type in a classifying TextualBody; one of: {known}.")
+    data.relation_source, data.reply_to = data.reply_to, None
+    data.relation_type = _relation_type(data.classifying)
+    data.motivation = "linking"
+
+
+def _relation_type(value: str) -> RelationType:
+    key = value.strip()
+    candidate = key.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+    found = RelationType.objects.filter(key__iexact=candidate).first() or RelationType.objects.filter(label__iexact=key).first()
+    if found is None:
+        known = ", ".join(RelationType.objects.values_list("key", flat=True))
+        raise _err("body", f"Unknown relation type {value[:100]!r}; use one of: {known}.")
+    return found
+
+
+def _task(value) -> AnnotationTask:
+    """A task by id (an integer or digits) or by its API URL (``/api/tasks/<id>/``)."""
+    pk = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        pk = value
+    elif isinstance(value, str):
+        if value.isascii() and value.isdigit() and len(value) < 12:
+            pk = int(value)
+        else:
+            resolved = resolve_url(value)
+            if resolved is not None and resolved[0] == "task-detail":
+                pk = resolved[1]["pk"]
+    task = AnnotationTask.objects.filter(pk=pk).first() if pk is not None and 0 < pk < 2**31 else None
+    if task is None:
+        raise _err("task", f"Unknown task {str(value)[:100]!r}.")
+    return task
 
 
 def _entity_type(value: str) -> EntityType:

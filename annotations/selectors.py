@@ -8,7 +8,8 @@ from . import permissions
 from .models import Annotation, Tag
 from .schemas import InputError, parse_visibility
 
-FILTERS = ("document", "tag", "entity_type", "record", "creator", "status", "visibility", "reply_to", "anchor_state")
+FILTERS = ("document", "tag", "entity_type", "record", "creator", "status", "visibility", "reply_to", "anchor_state",
+           "motivation", "relation_type", "batch", "task")
 
 
 class FilterError(ValueError):
@@ -21,7 +22,7 @@ def annotation_queryset() -> QuerySet[Annotation]:
     shown made lists and create responses several times slower). Code that needs the text reads
     it on access (one query)."""
     return (
-        Annotation.objects.select_related("creator", "document", "entity_type", "group")
+        Annotation.objects.select_related("creator", "document", "entity_type", "group", "relation_type")
         .defer("document__text")
         .prefetch_related("tags", "records")
     )
@@ -91,6 +92,15 @@ def filter_annotations(qs: QuerySet[Annotation], params) -> QuerySet[Annotation]
         qs = qs.filter(reply_to_id=int(value("reply_to")))
     if value("anchor_state"):
         qs = qs.filter(anchor_state=value("anchor_state"))
+    if value("motivation"):
+        qs = qs.filter(motivation=value("motivation"))
+    if value("relation_type"):
+        qs = qs.filter(relation_type__key=value("relation_type"))
+    for name in ("batch", "task"):
+        if value(name):
+            if not value(name).isdigit():
+                raise FilterError(f"{name} must be a {name} id.")
+            qs = qs.filter(**{f"{name}_id": int(value(name))})
     return qs.distinct() if value("tag") or value("record") else qs
 
 
@@ -99,6 +109,11 @@ def visible_tags(user) -> QuerySet[Tag]:
     tag that exists only on someone else's private note or on deleted ones."""
     visible = Annotation.objects.filter(permissions.visible_q(user))
     return Tag.objects.filter(annotations__in=visible.values("pk")).distinct().order_by("name")
+
+
+def passage_annotations(qs: QuerySet[Annotation]) -> QuerySet[Annotation]:
+    """Only annotations of passages: neither replies nor relations (what is drawn on a text)."""
+    return qs.filter(reply_to__isnull=True, relation_source__isnull=True)
 
 
 def record_annotations(user, record) -> QuerySet[Annotation]:

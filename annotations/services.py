@@ -11,6 +11,12 @@ Rules decided here, and only here:
 - **Replies.** A reply is seen by exactly the readers of the annotation it answers: its
   visibility and group are always its parent's (whatever the request said), and follow the
   parent's when that changes. Threads are at most ``permissions.MAX_REPLY_DEPTH`` deep.
+- **Relations.** A relation (``annotations.relations``) links two top-level annotations the
+  writer may see, and is never shared more widely than either (``permissions.relation_within``);
+  when an end is narrowed its relations are narrowed with it (a history row each), and when an
+  end is deleted its relations are deleted with it (and restored with it).
+- **Task annotations** (``annotations.assignments``) are shared with their task's group only
+  and stay pending until a curator adjudicates them.
 
 Other apps (curation) write annotations through ``record_change`` and ``relations_changing``, so
 that their changes keep the same history row and index task.
@@ -23,10 +29,11 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 
 from archive_site.models import Document
 
-from . import anchoring, permissions, selectors
+from . import anchoring, assignments, permissions, relations, selectors
 from .models import ANNOTATION_HISTORY, Annotation, Tag
 from .schemas import AnnotationInput, InputError
 from .signals import annotation_changed
@@ -101,6 +108,8 @@ def _tags_for(names: list[str]) -> list[Tag]:
 
 
 def _check_group(user, data: AnnotationInput) -> None:
+    if data.task is not None:  # a task annotation's group is its task's (annotations.assignments)
+        return
     if data.group is not None and not permissions.is_curator(user):
         if not data.group.members.filter(pk=user.pk).exists():
             raise PermissionDenied(f"You are not a member of the group {data.group.name!r}.")
@@ -173,7 +182,7 @@ def _content(annotation: Annotation, tags=None, records=None) -> tuple:
     return (
         annotation.document_id, annotation.target_start, annotation.target_end, annotation.comment,
         annotation.entity_type_id, annotation.visibility, annotation.group_id, annotation.motivation,
-        frozenset(tags), frozenset(records),
+        annotation.relation_type_id, frozenset(tags), frozenset(records),
     )
 
 
@@ -188,10 +197,20 @@ def create_annotation(*, user, data: AnnotationInput) -> Annotation:
     if not permissions.can_create(user):
         raise PermissionDenied("Sign in to annotate.")
     annotation = Annotation(creator=user)
-    if data.reply_to is not None:
+    if data.task is not None:
+        assignments.prepare_task_annotation(user, data)
+        annotation.task = data.task
+    if data.relation_source is not None:
+        _check_group(user, data)
+        relations.check_relation(user, data)
+        _apply_relation(annotation, data)
+    elif data.reply_to is not None:
         parent = data.reply_to
         if not permissions.can_view(user, parent):
             raise PermissionDenied("You cannot reply to an annotation you cannot see.")
+        if parent.relation_source_id is not None:
+            raise InputError({"target": "A relation takes no replies: say it in the relation's comment, "
+                                        "or reply to the annotations it links."})
         if _thread_depth(parent) + 1 > permissions.MAX_REPLY_DEPTH:
             raise InputError({"target": f"Replies nest at most {permissions.MAX_REPLY_DEPTH} deep: "
                                         "answer an annotation higher up the thread."})
@@ -202,6 +221,8 @@ def create_annotation(*, user, data: AnnotationInput) -> Annotation:
         _apply_target(annotation, data)
     annotation.status = Annotation.Status.APPROVED if permissions.is_curator(user) else Annotation.Status.PENDING
     _apply_fields(annotation, data, user)
+    if annotation.task_id is not None:  # adjudicated by curators, never approved on creation
+        annotation.status, annotation.reviewed_by = Annotation.Status.PENDING, None
     existing = {name: Tag.objects.filter(name__iexact=name).first() for name in data.tags}
     with transaction.atomic():
         with _quietly(annotation):
@@ -214,6 +235,17 @@ def create_annotation(*, user, data: AnnotationInput) -> Annotation:
         _write_history(annotation, "+", user)
         _changed(annotation)
     return selectors.with_relations(annotation, tags=tags, records=records)
+
+
+def _apply_relation(annotation: Annotation, data: AnnotationInput) -> None:
+    """A relation's ends and type; it belongs to its source's document and quotes nothing."""
+    if data.task is not None:
+        raise InputError({"task": "Relations are not made within an annotation task."})
+    annotation.relation_source, annotation.relation_target = data.relation_source, data.relation_target
+    annotation.relation_type = data.relation_type
+    annotation.document = data.relation_source.document
+    annotation.target_start = annotation.target_end = None
+    annotation.target_quote = annotation.target_prefix = annotation.target_suffix = ""
 
 
 def _add_tags(annotation: Annotation, names: list[str], existing: dict[str, Tag | None]) -> list[Tag]:
@@ -242,9 +274,20 @@ def update_annotation(*, user, annotation: Annotation, data: AnnotationInput, if
         raise PreconditionFailed("The annotation has changed since you fetched it (If-Match does not match).")
     annotation = current
     before = _content(annotation)
-    if annotation.reply_to_id is None:
+    if annotation.task_id is not None or data.task is not None:
+        assignments.check_task_edit(user, annotation, data)
+    if annotation.relation_source_id is not None:
+        ends = (data.relation_source.pk, data.relation_target.pk) if data.relation_source is not None else None
+        if ends != (annotation.relation_source_id, annotation.relation_target_id):
+            raise InputError({"target": "A relation's ends cannot be changed: delete it and make a new one."})
+        _check_group(user, data)
+        relations.check_relation(user, data)
+        annotation.relation_type = data.relation_type
+    elif annotation.reply_to_id is None:
         if data.reply_to is not None:
             raise anchoring.AnchorError("An annotation cannot be turned into a reply.")
+        if data.relation_source is not None:
+            raise InputError({"body": "An annotation cannot be turned into a relation: make a new one."})
         _check_group(user, data)
         _apply_target(annotation, data)
     elif data.reply_to is None or data.reply_to.pk != annotation.reply_to_id:
@@ -265,7 +308,23 @@ def update_annotation(*, user, annotation: Annotation, data: AnnotationInput, if
     record_change(annotation, user=user)
     if (before[5], before[6]) != (annotation.visibility, annotation.group_id):
         _replies_follow(annotation, user)
+        relations_follow(annotation, user)
     return annotation
+
+
+def relations_follow(annotation: Annotation, user) -> None:
+    """The relations linking ``annotation`` that would now be seen more widely than it are
+    narrowed to what both their ends allow, each with a history row. Other apps that change an
+    annotation's visibility through ``record_change`` call this after it."""
+    touching = (Annotation.objects.select_for_update(of=("self",))
+                .filter(Q(relation_source=annotation) | Q(relation_target=annotation))
+                .select_related("relation_source", "relation_target").order_by("pk"))
+    for relation in touching:
+        ends = (relation.relation_source, relation.relation_target)
+        if all(permissions.relation_within(relation.visibility, relation.group_id, end) for end in ends):
+            continue
+        relation.visibility, relation.group_id = permissions.widest_relation_visibility(ends)
+        record_change(relation, user=user, reason=f"visibility narrowed to follow annotation {annotation.pk}")
 
 
 def _replies_follow(annotation: Annotation, user) -> None:
@@ -302,18 +361,23 @@ def thread_marker(annotation_id: int) -> str:
 
 
 @transaction.atomic
-def delete_annotation(*, user, annotation: Annotation) -> None:
-    """Delete (with its replies). History keeps every version, so a curator can restore it; the
-    replies' deletion rows name the annotation whose deletion took them, so restoring it brings
-    exactly them back."""
+def delete_annotation(*, user, annotation: Annotation, reason: str = "") -> None:
+    """Delete (with its replies, and the relations linking any of them). History keeps every
+    version, so a curator can restore it; the deletion rows of the replies and relations name the
+    annotation whose deletion took them, so restoring it brings exactly them back."""
     if not permissions.can_delete(user, annotation):
         raise PermissionDenied("Only the creator or a curator may delete this annotation.")
-    doomed = thread_of(annotation)
+    thread = thread_of(annotation)
+    linked = list(Annotation.objects.filter(Q(relation_source__in=thread) | Q(relation_target__in=thread))
+                  .exclude(pk__in=[item.pk for item in thread]).order_by("pk"))
+    doomed = thread + linked
     ids = [item.pk for item in doomed]
-    for item in reversed(doomed):  # replies first (deepest last found), each with its own history row
+    for item in reversed(doomed):  # relations and replies first, each with its own history row
         item._history_user = user
         if item is not annotation:
             item._change_reason = thread_marker(annotation.pk)
+        elif reason:
+            item._change_reason = reason
         item.delete()
     for item, pk in zip(doomed, ids, strict=True):
         item.pk = item.id = pk  # receivers need the id of what was deleted
@@ -326,7 +390,8 @@ def delete_annotation(*, user, annotation: Annotation) -> None:
 def _plan_reanchor(document: Document, new_text: str):
     """(annotation, anchor or None, kind) for each of the document's text annotations."""
     plans = []
-    for annotation in Annotation.objects.filter(document=document, reply_to__isnull=True).order_by("pk"):
+    passages = Annotation.objects.filter(document=document, reply_to__isnull=True, relation_source__isnull=True)
+    for annotation in passages.order_by("pk"):
         anchor = anchoring.reanchor(
             new_text, start=annotation.target_start, end=annotation.target_end, quote=annotation.target_quote,
             prefix=annotation.target_prefix, suffix=annotation.target_suffix,
@@ -362,7 +427,8 @@ def reanchor_document(document: Document, old_text: str | None = None, *, user=N
     it; the stored quote and context are what re-anchoring uses."""
     text = document.text
     if old_text is not None and old_text == text:
-        return ReanchorReport(kept=Annotation.objects.filter(document=document, reply_to__isnull=True).count())
+        return ReanchorReport(kept=Annotation.objects.filter(document=document, reply_to__isnull=True,
+                                                             relation_source__isnull=True).count())
     counts = {"kept": 0, "moved": 0, "orphaned": 0}
     for annotation, anchor, kind in _plan_reanchor(document, text):
         counts[kind] += 1
@@ -389,8 +455,8 @@ def reattach(annotation: Annotation, *, user, start: int, end: int) -> Annotatio
     """Anchor ``annotation`` at ``[start, end)`` of its document's current text, where the text
     must be its quote (the caller checks who may; curators re-attach orphans by hand)."""
     annotation = Annotation.objects.select_for_update().select_related("document").get(pk=annotation.pk)
-    if annotation.reply_to_id:
-        raise anchoring.AnchorError("A reply has no passage to re-attach.")
+    if annotation.reply_to_id or annotation.relation_source_id:
+        raise anchoring.AnchorError("A reply or a relation has no passage to re-attach.")
     text = annotation.document.text
     anchoring.check_selector(text, start=start, end=end, quote=annotation.target_quote)
     annotation.target_start, annotation.target_end = start, end

@@ -141,7 +141,7 @@ def suggest(document: Document, user, *, base: str = "") -> list[dict]:
     matcher = get_matcher()
     taken = sorted(
         Annotation.objects.filter(permissions.visible_q(user), document=document, reply_to__isnull=True,
-                                  anchor_state=Annotation.AnchorState.ANCHORED)
+                                  relation_source__isnull=True, anchor_state=Annotation.AnchorState.ANCHORED)
         .values_list("target_start", "target_end")
     )
     entity_keys = set(EntityType.objects.values_list("key", flat=True))

@@ -11,6 +11,14 @@ urlpatterns = [
     path(
         "api/documents/<slug:slug>/suggestions/", views.DocumentSuggestions.as_view(), name="document-suggestions",
     ),
+    path("api/annotations/<int:pk>/relations/", views.AnnotationRelations.as_view(), name="annotation-relations"),
+    path("api/relation-types/", views.RelationTypes.as_view(), name="relation-type-list"),
+    path("api/records/<int:pk>/network/", views.RecordNetwork.as_view(), name="record-network"),
+    path("api/batches/<int:pk>/", views.BatchDetail.as_view(), name="batch-detail"),
+    path("api/batches/<int:pk>/undo/", views.BatchUndo.as_view(), name="batch-undo"),
+    path("api/tasks/", views.TaskList.as_view(), name="task-list"),
+    path("api/tasks/<int:pk>/", views.TaskDetail.as_view(), name="task-detail"),
+    path("api/tasks/<int:pk>/finish/", views.TaskFinish.as_view(), name="task-finish"),
     # Reading-room pages: the profile (token, groups), an annotation's history, replies from a card.
     path("accounts/profile/", pages.profile, name="profile"),
     path("accounts/profile/token/", pages.token_action, name="profile-token"),

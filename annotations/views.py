@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status as http
@@ -23,9 +24,9 @@ from rest_framework.views import APIView
 
 from archive_site.models import Document, Record
 
-from . import history, permissions, presenters, selectors, services, suggestions, w3c
+from . import assignments, batches, history, permissions, presenters, relations, selectors, services, suggestions, w3c
 from .anchoring import AnchorError
-from .models import Annotation, EntityType
+from .models import Annotation, AnnotationBatch, AnnotationTask, EntityType, RelationType
 from .schemas import MAX_JSON_BYTES, InputError, parse_annotation
 
 CONTAINER_ALLOW = "GET, POST, HEAD, OPTIONS"
@@ -327,3 +328,176 @@ class EntityTypes(APIView):
             return Response({"detail": "Invalid entity type.", "errors": errors}, status=http.HTTP_400_BAD_REQUEST)
         entity_type = EntityType.objects.create(key=key, label=label, color=color)
         return Response({"key": entity_type.key, "label": entity_type.label, "color": entity_type.color}, status=http.HTTP_201_CREATED)
+
+
+# --- relations, batches, tasks ---------------------------------------------------------------------
+
+
+class TeamworkView(APIView):
+    """JSON answers; bad input is a 400 with ``detail`` and ``errors`` (field -> message)."""
+
+    renderer_classes = [JSONRenderer]
+    parser_classes = JSON_PARSERS
+
+    def handle_exception(self, exc):
+        if isinstance(exc, InputError):
+            return Response({"detail": str(exc), "errors": exc.errors}, status=http.HTTP_400_BAD_REQUEST)
+        return super().handle_exception(exc)
+
+    def body(self) -> dict:
+        data = self.request.data
+        if not isinstance(data, dict):
+            raise InputError({"non_field_errors": "The body must be a JSON object."})
+        return data
+
+
+@JSON_SCHEMA
+class AnnotationRelations(TeamworkView):
+    """``GET /api/annotations/<id>/relations/``: the relations the reader may see that start from
+    (``outgoing``) or point to (``incoming``) the annotation, each with both ends and its JSON-LD.
+    Make one by POSTing a relation (motivation ``linking``) to ``/api/annotations/``."""
+
+    def get(self, request, pk):
+        annotation = selectors.get_visible_annotation(request.user, pk)
+        if annotation is None:
+            raise Http404("No such annotation.")
+        base = w3c.base_of(request)
+        outgoing, incoming = relations.relations_of(request.user, annotation)
+        return Response({
+            "annotation": w3c.annotation_url(annotation, base),
+            "outgoing": [presenters.relation(r, user=request.user, base=base) for r in outgoing],
+            "incoming": [presenters.relation(r, user=request.user, base=base) for r in incoming],
+        })
+
+
+@JSON_SCHEMA
+class RelationTypes(TeamworkView):
+    """``GET /api/relation-types/``: the relation types; ``POST {"key", "label", "description"}``
+    adds one (curators)."""
+
+    def get_permissions(self):
+        return [permissions.IsCurator()] if self.request.method == "POST" else []
+
+    def get(self, request):
+        return Response([{"key": t.key, "label": t.label, "description": t.description}
+                         for t in RelationType.objects.all()])
+
+    def post(self, request):
+        data = self.body()
+        key, label = str(data.get("key", "")).strip(), str(data.get("label", "")).strip()
+        description = str(data.get("description", "")).strip()
+        errors = {}
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", key):
+            errors["key"] = "Use 1-40 lower-case letters, digits, '-' or '_'."
+        elif RelationType.objects.filter(key=key).exists():
+            errors["key"] = f"The relation type {key!r} exists already."
+        if not label or len(label) > 80 or "\x00" in label:
+            errors["label"] = "A label of 1-80 characters is required."
+        if len(description) > 300 or "\x00" in description:
+            errors["description"] = "At most 300 characters."
+        if errors:
+            raise InputError(errors)
+        made = RelationType.objects.create(key=key, label=label, description=description)
+        return Response({"key": made.key, "label": made.label, "description": made.description},
+                        status=http.HTTP_201_CREATED)
+
+
+@JSON_SCHEMA
+class RecordNetwork(TeamworkView):
+    """``GET /api/records/<id>/network/``: the record's network across the archive: the relations
+    the reader may see between annotations linked to it and other annotations, as ``nodes``
+    (records; a passage where an end links no record) and ``edges`` (source, type, target, how
+    many relations, and the evidence passages)."""
+
+    def get(self, request, pk):
+        record = get_object_or_404(Record, pk=pk)
+        if record.merged_into_id:
+            record = record.merged_into
+        graph = relations.record_network(request.user, record)
+        return Response(presenters.network(graph, base=w3c.base_of(request)))
+
+
+def _batch_for(user, pk) -> AnnotationBatch:
+    """A batch its creator or a curator asks about (else 404, as for an id never used)."""
+    found = AnnotationBatch.objects.select_related("creator", "record", "entity_type", "document").filter(pk=pk).first()
+    if found is None or not permissions.can_undo_batch(user, found):
+        raise Http404("No such batch.")
+    return found
+
+
+@JSON_SCHEMA
+class BatchDetail(TeamworkView):
+    """``GET /api/batches/<id>/``: a "link all occurrences" batch (its creator and curators) and
+    the ids of its annotations that are still there."""
+
+    def get(self, request, pk):
+        found = _batch_for(request.user, pk)
+        base = w3c.base_of(request)
+        members = batches.batch_members(request.user, found)
+        return Response({**presenters.batch(found, base=base),
+                         "annotations": [w3c.annotation_url(a, base) for a in members]})
+
+
+@JSON_SCHEMA
+class BatchUndo(TeamworkView):
+    """``POST /api/batches/<id>/undo/``: delete the batch's annotations except those others have
+    changed since; answers ``deleted`` (ids), ``kept`` (id and why) and a ``detail`` sentence."""
+
+    def post(self, request, pk):
+        found = _batch_for(request.user, pk)
+        report = batches.undo_batch(user=request.user, batch=found)
+        return Response({"batch": presenters.batch(report.batch, base=w3c.base_of(request)),
+                         "deleted": report.deleted, "kept": report.kept, "detail": report.message})
+
+
+def _task_json(task, user, base: str) -> dict:
+    assignments_ = list(task.assignments.select_related("user"))
+    mine = next((a for a in assignments_ if a.user_id == getattr(user, "pk", None)), None)
+    return {
+        "id": task.pk, "url": base + reverse("task-detail", kwargs={"pk": task.pk}), "title": task.title,
+        "description": task.description, "closed": w3c.iso(task.closed) if task.closed else None,
+        "documents": [{"slug": d.slug, "title": d.title, "url": base + d.get_absolute_url()} for d in task.documents.all()],
+        "entity_types": [e.key for e in task.entity_types.all()],
+        "assignees": [{"username": a.user.get_username(), "finished": a.finished is not None} for a in assignments_],
+        "mine": {"finished": w3c.iso(mine.finished) if mine.finished else None} if mine else None,
+    }
+
+
+@JSON_SCHEMA
+class TaskList(TeamworkView):
+    """``GET /api/tasks/``: the annotation tasks the user is an annotator of (curators: all)."""
+
+    def get(self, request):
+        if not request.user.is_authenticated:
+            return Response({"detail": "Sign in to see your tasks."}, status=http.HTTP_403_FORBIDDEN)
+        tasks = AnnotationTask.objects.order_by("-created")
+        if not permissions.can_manage_tasks(request.user):
+            tasks = tasks.filter(assignments__user=request.user)
+        base = w3c.base_of(request)
+        return Response({"tasks": [_task_json(t, request.user, base) for t in tasks]})
+
+
+def _task_for(user, pk) -> AnnotationTask:
+    task = AnnotationTask.objects.filter(pk=pk).first()
+    if task is None or not (permissions.can_manage_tasks(user) or assignments.assignment_of(user, task)):
+        raise Http404("No such task.")
+    return task
+
+
+@JSON_SCHEMA
+class TaskDetail(TeamworkView):
+    """``GET /api/tasks/<id>/``: a task, for its annotators and curators. Annotate for it by
+    adding ``"task": <this URL>`` to an annotation's JSON-LD."""
+
+    def get(self, request, pk):
+        return Response(_task_json(_task_for(request.user, pk), request.user, w3c.base_of(request)))
+
+
+@JSON_SCHEMA
+class TaskFinish(TeamworkView):
+    """``POST /api/tasks/<id>/finish/``: the annotator is done (final): they now see the others' work."""
+
+    def post(self, request, pk):
+        task = _task_for(request.user, pk)
+        assignments.finish_task(user=request.user, task=task)
+        return Response(_task_json(task, request.user, w3c.base_of(request)))

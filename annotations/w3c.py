@@ -58,7 +58,9 @@ def creator_json(user) -> dict:
 
 def to_jsonld(annotation: Annotation, *, base: str | None = None, with_context: bool = True) -> dict:
     """One annotation as W3C Web Annotation JSON-LD (expects tags/records/entity_type/creator/
-    document/group loaded, e.g. through ``selectors.annotation_queryset``)."""
+    document/group/relation_type loaded, e.g. through ``selectors.annotation_queryset``). A
+    relation: motivation ``linking``, target = the annotation it starts from, bodies = the
+    annotation it points to and a classifying TextualBody with its type."""
     base = default_base() if base is None else base
     out: dict = {}
     if with_context:
@@ -75,13 +77,25 @@ def to_jsonld(annotation: Annotation, *, base: str | None = None, with_context: 
     out["target"] = target_json(annotation, base)
     out["visibility"] = annotation.visibility_label
     out["status"] = annotation.status
-    if annotation.reply_to_id is None:
+    if annotation.reply_to_id is None and annotation.relation_source_id is None:
         out["anchorState"] = annotation.anchor_state
+    if annotation.task_id is not None:
+        out["task"] = base + reverse("task-detail", kwargs={"pk": annotation.task_id})
+    if annotation.batch_id is not None:
+        out["batch"] = base + reverse("batch-detail", kwargs={"pk": annotation.batch_id})
     return out
 
 
 def body_json(annotation: Annotation, base: str) -> list[dict]:
+    """A relation's bodies: the annotation it points to (``linking``), its type (``classifying``)
+    and its comment; anyone else's: comment, tags, entity type, records."""
     bodies: list[dict] = []
+    if annotation.relation_source_id is not None:
+        bodies.append({"type": "SpecificResource", "purpose": "linking",
+                       "source": base + reverse("annotation-detail", kwargs={"pk": annotation.relation_target_id})})
+        relation_type = annotation.relation_type
+        bodies.append({"type": "TextualBody", "purpose": "classifying", "value": relation_type.key,
+                       "label": relation_type.label})
     if annotation.comment:
         purpose = "replying" if annotation.reply_to_id else "commenting"
         bodies.append({"type": "TextualBody", "purpose": purpose, "value": annotation.comment, "format": "text/plain"})
@@ -97,6 +111,8 @@ def body_json(annotation: Annotation, base: str) -> list[dict]:
 def target_json(annotation: Annotation, base: str):
     if annotation.reply_to_id:
         return base + reverse("annotation-detail", kwargs={"pk": annotation.reply_to_id})
+    if annotation.relation_source_id:  # a relation targets the annotation it starts from
+        return base + reverse("annotation-detail", kwargs={"pk": annotation.relation_source_id})
     selectors: list[dict] = []
     if annotation.target_start is not None and annotation.anchor_state == Annotation.AnchorState.ANCHORED:
         selectors.append({"type": "TextPositionSelector", "start": annotation.target_start, "end": annotation.target_end})
