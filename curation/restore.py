@@ -56,6 +56,8 @@ def restore_annotation(*, user, history_id: int) -> Annotation:
         raise Annotation.DoesNotExist("The annotation's document no longer exists.")
     if row.reply_to_id and not Annotation.objects.filter(pk=row.reply_to_id).exists():
         raise Annotation.DoesNotExist("Restore the annotation this one replies to first.")
+    if not _ends_exist(row):
+        raise Annotation.DoesNotExist("Restore the annotations this relation links first.")
     annotation = _restore_row(user, row)
     if row.history_type == "-":
         # This deletion's rows: after the parent's last version before it, up to the deletion itself.
@@ -65,10 +67,16 @@ def restore_annotation(*, user, history_id: int) -> Annotation:
             history_date__lte=row.history_date,
             history_date__gte=since.history_date if since else row.history_date,
         ).order_by("-history_id")  # parents were deleted after their replies: restore them first
-        for reply_row in replies:
-            if not Annotation.objects.filter(pk=reply_row.id).exists():
+        for reply_row in replies:  # replies, and relations whose other end is still there
+            if not Annotation.objects.filter(pk=reply_row.id).exists() and _ends_exist(reply_row):
                 _restore_row(user, reply_row)
     return annotation
+
+
+def _ends_exist(row) -> bool:
+    """For a version of a relation: whether both annotations it links exist (else True)."""
+    ends = [pk for pk in (row.relation_source_id, row.relation_target_id) if pk is not None]
+    return Annotation.objects.filter(pk__in=ends).count() == len(ends)
 
 
 def _restore_row(user, row) -> Annotation:

@@ -1,7 +1,10 @@
 """Review: the queue of what curators may see and have not yet decided, one review, many at once.
 
 Curators review what would be published: public and group annotations and replies (never someone
-else's private note: ``annotations.permissions``). A reply is shown with the annotation it answers.
+else's private note: ``annotations.permissions``). A reply is shown with the annotation it answers,
+a relation with both its ends. The annotations of a "link all occurrences" batch are one item of
+the queue (approve or reject them all, or open the batch: ``?batch=<id>`` lists them one by one);
+task annotations are not in the queue (curators adjudicate them: ``curation.agreement``).
 Every decision is an ``annotations.services.record_change`` (history row, index task).
 """
 
@@ -15,12 +18,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from annotations import permissions, selectors, services
-from annotations.models import Annotation
+from annotations.models import Annotation, AnnotationBatch
 from annotations.schemas import InputError
 
 from .inputs import has_nul, parse_id
 
-QUEUE_FILTERS = ("status", "document", "creator", "entity_type", "record", "older_than", "newer_than")
+QUEUE_FILTERS = ("status", "document", "creator", "entity_type", "record", "older_than", "newer_than", "batch")
 MAX_BULK = 500
 MAX_REASON_CHARS = 2000
 
@@ -46,12 +49,17 @@ def review_queue(user, params) -> QuerySet[Annotation]:
     value = params.get
     if any(has_nul(value(name) or "") for name in QUEUE_FILTERS):
         raise QueueFilterError("Filters must not contain NUL characters.")
-    qs = selectors.visible_annotations(user).select_related("reviewed_by", "reply_to", "reply_to__creator")
-    status = (value("status") or Annotation.Status.PENDING).strip()
-    if status != "all":
-        if status not in Annotation.Status.values:
-            raise QueueFilterError(f"Unknown status {status!r}; use one of {', '.join(Annotation.Status.values)} or all.")
-        qs = qs.filter(status=status)
+    qs = (selectors.visible_annotations(user).filter(task__isnull=True)
+          .select_related("reviewed_by", "reply_to", "reply_to__creator", "relation_source", "relation_target",
+                          "relation_source__creator", "relation_target__creator"))
+    qs = _with_status(qs, value("status"))
+    if value("batch"):
+        batch_id = parse_id(value("batch"))
+        if batch_id is None:
+            raise QueueFilterError("batch must be a batch id.")
+        qs = qs.filter(batch_id=batch_id)
+    else:  # a batch is one item of the queue (queue_batches), opened with ?batch=<id>
+        qs = qs.filter(batch__isnull=True)
     if value("document"):
         qs = qs.filter(document__slug=value("document").strip())
     if value("creator"):
@@ -71,6 +79,51 @@ def review_queue(user, params) -> QuerySet[Annotation]:
     if newer is not None:
         qs = qs.filter(created__gte=now - timedelta(days=newer))
     return qs.order_by("created", "id")
+
+
+def _with_status(qs, raw):
+    status = (raw or Annotation.Status.PENDING).strip()
+    if status != "all":
+        if status not in Annotation.Status.values:
+            raise QueueFilterError(f"Unknown status {status!r}; use one of {', '.join(Annotation.Status.values)} or all.")
+        qs = qs.filter(status=status)
+    return qs
+
+
+def queue_batches(user, params) -> list[dict]:
+    """The batches with annotations in the queue (the ``status`` filter, pending by default) that
+    ``user`` may see: each with how many, in how many documents, and a few of its passages."""
+    if params.get("batch"):
+        return []
+    qs = _with_status(selectors.visible_annotations(user).filter(batch__isnull=False, task__isnull=True),
+                      params.get("status"))
+    if params.get("creator"):
+        qs = qs.filter(creator__username=params.get("creator").strip())
+    counts: dict[int, dict] = {}
+    for batch_id, document_id, quote in qs.order_by("batch_id", "document_id", "target_start").values_list(
+            "batch_id", "document_id", "target_quote"):
+        entry = counts.setdefault(batch_id, {"count": 0, "documents": set(), "quotes": []})
+        entry["count"] += 1
+        entry["documents"].add(document_id)
+        if len(entry["quotes"]) < 3 and quote not in entry["quotes"]:
+            entry["quotes"].append(quote)
+    found = AnnotationBatch.objects.filter(pk__in=counts).select_related("creator", "record", "entity_type", "document")
+    return [{"batch": b, "count": counts[b.pk]["count"], "documents": len(counts[b.pk]["documents"]),
+             "quotes": counts[b.pk]["quotes"]} for b in found.order_by("created", "id")]
+
+
+@transaction.atomic
+def review_batch(*, user, batch: AnnotationBatch, status: str, reason: str = "") -> list[Annotation]:
+    """Approve, reject (with the reason each annotator reads) or reset every annotation of a batch
+    that is still pending and that ``user`` may see, in one transaction."""
+    if not permissions.can_review(user):
+        raise PermissionDenied("Only curators may review annotations.")
+    status, reason = check_review(status, reason)
+    members = list(Annotation.objects.select_for_update(of=("self",))
+                   .filter(permissions.visible_q(user), batch=batch, status=Annotation.Status.PENDING).order_by("pk"))
+    if not members:
+        raise InputError({"batch": f"Batch {batch.pk} has no annotation waiting for review."})
+    return [review_annotation(user=user, annotation=a, status=status, reason=reason) for a in members]
 
 
 def check_review(status, reason) -> tuple[str, str]:

@@ -17,8 +17,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations import permissions, selectors, w3c
+from annotations import permissions, presenters, selectors, w3c
 from annotations.anchoring import AnchorError
+from annotations.models import AnnotationBatch
 from annotations.schemas import InputError
 from annotations.views import JSON_PARSERS, ProtocolView
 from archive_site import history
@@ -74,6 +75,15 @@ def queue_item(annotation, base: str) -> dict:
         "visibility": annotation.visibility_label, "status": annotation.status, "reason": annotation.review_reason,
         "created": w3c.iso(annotation.created),
     }
+    if annotation.batch_id:
+        item["batch"] = annotation.batch_id
+    if annotation.relation_source_id:  # a relation is reviewed with both its ends
+        item["relation"] = {
+            "type": annotation.relation_type.key,
+            **{side: {"id": end.pk, "url": w3c.annotation_url(end, base), "quote": end.target_quote,
+                      "comment": end.comment, "creator": end.creator.get_username(), "status": end.status}
+               for side, end in (("source", annotation.relation_source), ("target", annotation.relation_target))},
+        }
     if annotation.reply_to_id:  # a reply is reviewed with what it answers
         parent = annotation.reply_to
         item["reply_to"] = {"id": parent.pk, "url": w3c.annotation_url(parent, base), "quote": parent.target_quote,
@@ -103,7 +113,11 @@ class ReviewQueue(CuratorAPIView):
         page = int(raw_page)
         base = w3c.base_of(request)
         items = [queue_item(a, base) for a in qs[page * self.PAGE_SIZE : (page + 1) * self.PAGE_SIZE]]
-        return Response({"total": qs.count(), "page": page, "page_size": self.PAGE_SIZE, "items": items})
+        batches = [{**presenters.batch(entry["batch"], base=base), "waiting": entry["count"],
+                    "documents": entry["documents"], "quotes": entry["quotes"]}
+                   for entry in review.queue_batches(request.user, request.query_params)]
+        return Response({"total": qs.count(), "page": page, "page_size": self.PAGE_SIZE, "items": items,
+                         "batches": batches})
 
     @extend_schema(operation_id="annotations_review_bulk")
     def post(self, request):
@@ -276,3 +290,16 @@ class RestoreAnnotation(ProtocolView):
     def post(self, request, history_id):
         annotation = restore.restore_annotation(user=request.user, history_id=history_id)
         return self.annotation_response(annotation, status=http.HTTP_200_OK)
+
+
+@JSON_SCHEMA
+class BatchReview(CuratorAPIView):
+    """``POST /api/batches/<id>/review/`` ``{"status": "approved"|"rejected"|"pending", "reason": ""}``
+    (curators): review every pending annotation of a "link all occurrences" batch at once."""
+
+    def post(self, request, pk):
+        batch = get_object_or_404(AnnotationBatch, pk=pk)
+        data = request.data if isinstance(request.data, dict) else {}
+        reviewed = review.review_batch(user=request.user, batch=batch, status=data.get("status"),
+                                       reason=data.get("reason", ""))
+        return Response({"batch": batch.pk, "status": data.get("status"), "reviewed": [a.pk for a in reviewed]})
