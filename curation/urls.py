@@ -34,4 +34,6 @@ urlpatterns = [
     path("curate/history/<str:kind>/<int:pk>/", pages.history_page, name="curate-history"),
     path("curate/deleted/", pages.deleted, name="curate-deleted"),
     path("curate/deleted/<int:history_id>/restore/", pages.restore_version, name="curate-restore"),
+    # Teamwork: batches reviewed as one item, annotation tasks, agreement and adjudication.
+    path("api/batches/<int:pk>/review/", views.BatchReview.as_view(), name="batch-review"),
 ]
