@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import connection, models
 from django.db.models import Q
@@ -210,3 +211,102 @@ def unmerge_name_tails(sender, instance: Record, **kwargs) -> None:
     """Records merged into one being deleted become live again (``merged_into`` is SET_NULL, an
     UPDATE that sends no signal), and so do their tails."""
     RecordNameTail.objects.filter(record__merged_into=instance).update(live=True)
+
+
+# --- sources as they come (archive_site.ingest, archive_site.sources) ------------------------------
+
+
+class DocumentOrigin(models.Model):
+    """Where a document's text came from: the original file as it came (kept under
+    ``ARCHIVE_DATA_DIR``, with its checksum) and which extractor made the text, its version and,
+    for OCR, the mean confidence of the words it read. A document typed or pasted by a curator
+    has no file."""
+
+    document = models.OneToOneField(Document, on_delete=models.CASCADE, related_name="origin")
+    file_name = models.CharField(max_length=255, blank=True, default="")
+    format = models.CharField(max_length=20, help_text="pdf, docx, odt, html, tei, image or text")
+    media_type = models.CharField(max_length=120, blank=True, default="")
+    size = models.PositiveBigIntegerField(default=0)
+    checksum = models.CharField(max_length=80, blank=True, default="", help_text="sha256 of the original file")
+    path = models.CharField(max_length=300, blank=True, default="", help_text="Relative to ARCHIVE_DATA_DIR.")
+    extractor = models.CharField(max_length=40)
+    extractor_version = models.CharField(max_length=200, blank=True, default="")
+    ocr_confidence = models.FloatField(null=True, blank=True, help_text="Mean OCR word confidence, 0-100.")
+    warnings = models.JSONField(default=list, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.document.slug}: {self.file_name or 'typed text'} ({self.extractor})"
+
+    @property
+    def has_file(self) -> bool:
+        return bool(self.path)
+
+
+class DocumentPage(models.Model):
+    """A page of a document's source: [start, end) of its text and, for a page read from an image,
+    the image (under ``ARCHIVE_DATA_DIR``) and its OCR words as rows
+    ``[start, end, x, y, width, height, confidence]`` (offsets into the text, box in pixels)."""
+
+    class Method(models.TextChoices):
+        TEXT = "text", "Text layer"
+        OCR = "ocr", "OCR"
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="pages")
+    number = models.PositiveIntegerField()
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    method = models.CharField(max_length=10, choices=Method.choices, default=Method.TEXT)
+    image = models.CharField(max_length=300, blank=True, default="", help_text="Relative to ARCHIVE_DATA_DIR.")
+    media_type = models.CharField(max_length=40, blank=True, default="")
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    confidence = models.FloatField(null=True, blank=True)
+    words = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["document_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["document", "number"], name="document_page_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} p. {self.number}"
+
+
+class IngestJob(models.Model):
+    """A file being read in the background (OCR, big files), with its progress for the browser."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    file_name = models.CharField(max_length=255)
+    staged = models.CharField(max_length=300, help_text="The upload, relative to ARCHIVE_DATA_DIR, until it is read.")
+    size = models.PositiveBigIntegerField(default=0)
+    options = models.JSONField(default=dict, blank=True, help_text="slug and metadata given with the upload")
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    message = models.CharField(max_length=300, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    document = models.ForeignKey(Document, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * self.done / self.total) if self.total else 0

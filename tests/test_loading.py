@@ -77,7 +77,7 @@ def test_non_utf8_file_is_rejected_by_name(tmp_path):
         ("{not json", "not valid JSON"),
         ('{"documents": "nope"}', "expected a 'documents' list"),
         ('{"documents": [{"title": "x"}]}', "missing 'file'"),
-        ('{"documents": [{"file": "000_6322921006bb1ae1.txt"}]}', "missing 'title'"),
+        ('{"documents": [{"file": "000_6322921006bb1ae1.txt", "slug": "Not A Slug"}]}', "must be lowercase"),
         ('{"documents": [{"file": "000_6322921006bb1ae1.txt", "title": "x", "date": "June 1937"}]}', "is not YYYY"),
         ('{"documents": [{"file": "../etc/passwd", "title": "x"}]}', "outside the folder"),
     ],

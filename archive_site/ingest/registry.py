@@ -114,12 +114,14 @@ def detect_format(data: bytes, filename: str) -> str:
         return "html"
     if extension in (".xml", ".tei"):
         return "tei"
-    if extension in TEXT_EXTENSIONS or extension not in {".pdf", ".docx", ".odt", ".png", ".jpg", ".jpeg", ".tif", ".tiff"}:
+    if extension in TEXT_EXTENSIONS:
+        return "text"  # the text reader refuses what is not UTF-8, naming the byte
+    if extension not in {".pdf", ".docx", ".odt", ".png", ".jpg", ".jpeg", ".tif", ".tiff"}:
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
-            raise IngestError(filename, f"unknown format (not UTF-8 text, and not one of the formats taken: {TAKEN})") from None
-        if extension in TEXT_EXTENSIONS or extension in (".csv", ".tsv", ".rst", ".org"):
+            raise IngestError(filename, f"unknown format {extension!r} (not UTF-8 text either): this archive takes {TAKEN}") from None
+        if extension in (".csv", ".tsv", ".rst", ".org"):
             return "text"
         raise IngestError(filename, f"unknown format {extension!r}: this archive takes {TAKEN}")
     raise IngestError(filename, f"the file's name says {extension} but its content is not that format (damaged or truncated?)")
