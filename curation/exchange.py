@@ -306,7 +306,8 @@ def prepare(item, *, visibility: str | None = None) -> tuple[dict | None, str]:
     source = target if isinstance(target, str) else (target.get("source") or target.get("id")) if isinstance(target, dict) else None
     resolved = resolve_url(source)
     if resolved and resolved[0] == "annotation-detail":
-        return None, "a reply (it targets an annotation): replies are not imported"
+        kind = "a relation" if item.get("motivation") == "linking" else "a reply"
+        return None, f"{kind} (it targets an annotation): replies and relations are not imported"
     document = _document_for(source)
     if document is None:
         raise InputError({"target": f"No document matches {str(source)[:200]!r} (by URL, source or slug)."})

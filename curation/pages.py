@@ -117,6 +117,7 @@ def _queue_page(request, params, *, next_url: str, posted=None, failed_row: int 
     except review.QueueFilterError as error:
         context["error"] = str(error)
         return render(request, "curation/review.html", context, status=400)
+    context["batches"] = review.queue_batches(request.user, params)
     select_all = posted is None and params.get("select") == "all"
     picked = set(posted.getlist("ids")) if posted else set()
     context.update({

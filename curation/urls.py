@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import pages, views
+from . import pages, task_pages, views
 
 urlpatterns = [
     path("api/annotations/review/", views.ReviewQueue.as_view(), name="annotation-review-queue"),
@@ -36,4 +36,12 @@ urlpatterns = [
     path("curate/deleted/<int:history_id>/restore/", pages.restore_version, name="curate-restore"),
     # Teamwork: batches reviewed as one item, annotation tasks, agreement and adjudication.
     path("api/batches/<int:pk>/review/", views.BatchReview.as_view(), name="batch-review"),
+    path("api/tasks/<int:pk>/agreement/", views.TaskAgreement.as_view(), name="task-agreement"),
+    path("api/tasks/<int:pk>/adjudicate/", views.TaskAdjudicate.as_view(), name="task-adjudicate"),
+    path("api/annotations/relations/export/", views.RelationExport.as_view(), name="relation-export"),
+    path("curate/review/batches/<int:pk>/", task_pages.batch_review, name="curate-batch-review"),
+    path("curate/tasks/", task_pages.tasks, name="curate-tasks"),
+    path("curate/tasks/<int:pk>/", task_pages.task_detail, name="curate-task"),
+    path("curate/tasks/<int:pk>/close/", task_pages.task_close, name="curate-task-close"),
+    path("curate/tasks/<int:pk>/documents/<slug:slug>/", task_pages.adjudicate, name="curate-adjudicate"),
 ]

@@ -19,13 +19,13 @@ from rest_framework.views import APIView
 
 from annotations import permissions, presenters, selectors, w3c
 from annotations.anchoring import AnchorError
-from annotations.models import AnnotationBatch
+from annotations.models import AnnotationBatch, AnnotationTask
 from annotations.schemas import InputError
 from annotations.views import JSON_PARSERS, ProtocolView
 from archive_site import history
 from archive_site.models import Document, Record
 
-from . import exchange, restore, review
+from . import agreement, exchange, relation_export, restore, review
 from .inputs import parse_id
 from .records import MergeError, merge_records
 
@@ -303,3 +303,90 @@ class BatchReview(CuratorAPIView):
         reviewed = review.review_batch(user=request.user, batch=batch, status=data.get("status"),
                                        reason=data.get("reason", ""))
         return Response({"batch": batch.pk, "status": data.get("status"), "reviewed": [a.pk for a in reviewed]})
+
+
+@extend_schema(responses=OpenApiTypes.OBJECT, parameters=[
+    OpenApiParameter("format", str, enum=["csv", "jsonld"]), OpenApiParameter("document", str),
+    OpenApiParameter("scope", str, enum=list(exchange.SCOPES)),
+])
+class RelationExport(CuratorAPIView):
+    """``GET /api/annotations/relations/export/?format=csv|jsonld&scope=public|all&document=<slug>``:
+    the relations as a CSV edge list (source record, relation, target record, evidence passage
+    URLs) or as W3C JSON-LD (``linking`` annotations)."""
+
+    def get(self, request):
+        fmt = request.query_params.get("format", "csv")
+        scope = request.query_params.get("scope", "public")
+        if fmt not in ("csv", "jsonld"):
+            raise InputError({"format": "Use csv or jsonld."})
+        document = _export_document(request)
+        rows = relation_export.relations_queryset(user=request.user, scope=scope, document=document)
+        base = w3c.base_of(request)
+        name = f"relations-{document.slug if document else 'archive'}-{scope}"
+        if fmt == "csv":
+            return _download(relation_export.edges_csv(rows, base=base), content_type=CSV_CONTENT_TYPE,
+                             filename=f"{name}.csv")
+        body = exchange.collection_jsonld(rows, base=base, collection_id=request.build_absolute_uri(),
+                                          label=f"Relations between annotations ({scope})")
+        response = Response(body, content_type=w3c.ANNO_MEDIA_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="{name}.jsonld"'
+        return response
+
+
+def _task(pk) -> AnnotationTask:
+    return get_object_or_404(AnnotationTask, pk=pk)
+
+
+def _alpha(a) -> dict:
+    return {"alpha": a.value, "note": a.note}
+
+
+@JSON_SCHEMA
+class TaskAgreement(CuratorAPIView):
+    """``GET /api/tasks/<id>/agreement/`` (curators): Krippendorff's alpha per document (all the
+    task's entity types, and each type) among the annotators who have finished, and each
+    document's open disagreements (the versions side by side)."""
+
+    def get(self, request, pk):
+        task = _task(pk)
+        base = w3c.base_of(request)
+        documents = []
+        for result in agreement.task_agreement(task):
+            open_groups = agreement.disagreements(task, result.document) if result.annotators >= 2 else []
+            documents.append({
+                "document": result.document.slug, "units": result.units, "annotators": result.annotators,
+                "overall": _alpha(result.overall), "by_type": {k: _alpha(a) for k, a in result.by_type.items()},
+                "disagreements": [{
+                    "ids": g.ids, "start": g.start, "end": g.end, "text": g.text,
+                    "versions": [{"annotator": v.user.get_username(),
+                                  "annotations": [{"url": w3c.annotation_url(a, base), "start": a.target_start,
+                                                   "end": a.target_end, "quote": a.target_quote,
+                                                   "entity_type": a.entity_type.key if a.entity_type_id else None,
+                                                   "records": [r.pk for r in a.records.all()]}
+                                                  for a in v.annotations]} for v in g.versions],
+                } for g in open_groups],
+            })
+        return Response({"task": task.pk, "title": task.title, "documents": documents})
+
+
+@JSON_SCHEMA
+class TaskAdjudicate(CuratorAPIView):
+    """``POST /api/tasks/<id>/adjudicate/`` ``{"document": slug, "ids": [...], "accept": username or ""}``
+    (curators): settle one passage by accepting an annotator's version (approved, shared as the
+    task says) or none; the others are rejected with the reason."""
+
+    def post(self, request, pk):
+        task = _task(pk)
+        data = request.data if isinstance(request.data, dict) else {}
+        document = task.documents.filter(slug=data.get("document")).first() if isinstance(data.get("document"), str) else None
+        if document is None:
+            raise InputError({"document": "Name one of the task's documents by its slug."})
+        ids = data.get("ids")
+        if not isinstance(ids, list) or not ids or any(parse_id(i) is None for i in ids):
+            raise InputError({"ids": "The ids of the passage's annotations (as the agreement lists them)."})
+        accept = data.get("accept", "")
+        if not isinstance(accept, str):
+            raise InputError({"accept": "A username, or \"\" for none."})
+        group = agreement.adjudicate(user=request.user, task=task, document=document,
+                                     ids=[parse_id(i) for i in ids], accept=accept)
+        return Response({"ids": group.ids, "accepted": accept or None})
