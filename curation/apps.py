@@ -6,3 +6,6 @@ class CurationConfig(AppConfig):
     its own: it changes the archive's and the annotations' through their services."""
 
     name = "curation"
+
+    def ready(self) -> None:
+        from . import tei  # noqa: F401  (connects the receiver that annotates the names a TEI source marks)

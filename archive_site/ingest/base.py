@@ -89,6 +89,7 @@ class EntitySpan:
     identifiers: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
     comment: str = ""
+    approved: bool = False  # the file says its curators approved it (our export: ana="#approved")
 
 
 METADATA_FIELDS = ("title", "author", "date", "kind", "source", "language")

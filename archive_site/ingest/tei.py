@@ -60,7 +60,7 @@ class _Open:
 class Walker:
     """Emits the text with TEI's white space rules and remembers where entities and pages are."""
 
-    def __init__(self, ids: dict[str, etree._Element], comments: dict[str, str]):
+    def __init__(self, ids: dict[str, etree._Element], comments: dict[str, str]):  # comments: {target id: text}
         self.parts: list[str] = []
         self.length = 0
         self.blocks = 0
@@ -298,7 +298,7 @@ class TeiExtractor:
             raise IngestError(filename, "the TEI document has no <text>")
         ids = {el.get(XML_ID): el for el in root.iter() if isinstance(el.tag, str) and el.get(XML_ID)}
         comments = self._comments(root)
-        walker = Walker(ids, comments={k for k in comments})
+        walker = Walker(ids, comments)
         walker.walk(text_element, False, False, 0)
         text = "".join(walker.parts)
         if not text.strip():
@@ -313,10 +313,12 @@ class TeiExtractor:
         """Notes whose @target points at elements of the text: {target id: note text}."""
         out: dict[str, str] = {}
         for note in root.iter(f"{{{TEI_NS}}}note", "note"):
+            preserve = any(a.get(XML_SPACE) == "preserve" for a in note.iterancestors()) or note.get(XML_SPACE) == "preserve"
+            preserve = note.get(XML_SPACE, "preserve" if preserve else "default") == "preserve"
+            text = "".join(note.itertext()) if preserve else " ".join("".join(note.itertext()).split())
             for target in (note.get("target") or "").split():
                 if target.startswith("#"):
-                    out[target[1:]] = " ".join("".join(note.itertext()).split()) if note.get(XML_SPACE) != "preserve" \
-                        else "".join(note.itertext())
+                    out[target[1:]] = clean(text)
         return out
 
     @staticmethod
@@ -327,7 +329,8 @@ class TeiExtractor:
             element = entity.element
             identifiers, names = _identifiers(element, ids)
             span = EntitySpan(start=entity.start, end=end, kind=entity.kind, element=entity.name,
-                              identifiers=identifiers, names=names, comment=comments.get(element.get(XML_ID) or "", ""))
+                              identifiers=identifiers, names=names, comment=comments.get(element.get(XML_ID) or "", ""),
+                              approved="#approved" in (element.get("ana") or "").split())
             by_element[element] = span
             spans.append(span)
         # Parts of one name split by the export (@next / @prev) become one span again.
