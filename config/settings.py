@@ -3,6 +3,9 @@
 Environment:
   ARCHIVE_DATA_DIR  where the SQLite database and the Whoosh index live (default ./var)
   DATABASE_URL      e.g. postgres://user@127.0.0.1:5432/archive (default: SQLite in the data dir)
+  DB_POOL_MAX_SIZE  PostgreSQL: connections pooled per process (default 4; 0 = no pool, then
+                    CONN_MAX_AGE applies); DB_POOL_MIN_SIZE (1) kept open, DB_POOL_TIMEOUT (10 s)
+                    a request waits for one
   SEARCH_BACKEND    whoosh (default) or postgres
   SECRET_KEY        required when DEBUG is off
   DEBUG             1/true/yes to turn on (default off)
@@ -143,6 +146,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A pool of connections per process (Django's psycopg pool), opened at the first query and
+    # shared by the process's threads: opening a PostgreSQL connection per request (CONN_MAX_AGE 0)
+    # cost more than a create's queries. Each gunicorn worker and the task worker have their own
+    # pool; DB_POOL_MAX_SIZE x processes must stay under the server's max_connections. Pooling
+    # replaces persistent connections (CONN_MAX_AGE), which apply only with DB_POOL_MAX_SIZE=0
+    # (e.g. behind an external pooler such as PgBouncer).
+    pool_max = int(os.environ.get("DB_POOL_MAX_SIZE", "4"))
+    if pool_max > 0:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(pool_max, int(os.environ.get("DB_POOL_MIN_SIZE", "1"))),
+            "max_size": pool_max,
+            # How long a request waits for a free connection before failing (PoolTimeout).
+            "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "10")),
+        }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
