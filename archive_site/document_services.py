@@ -85,6 +85,15 @@ def create_document(*, user, slug: str = "", text: str, **metadata) -> Document:
     return document
 
 
+def check_new_document(*, slug: str = "", **metadata) -> None:
+    """What can be checked of a new document's form before its file is read (slug, date, fields)."""
+    values = {k: v for k, v in _metadata(metadata).items() if v}
+    if "date" in values and not PARTIAL_DATE_RE.match(values["date"]):
+        raise ValidationError({"date": "Use a full or partial ISO date: YYYY, YYYY-MM or YYYY-MM-DD."})
+    if slug:
+        _new_slug(slug, "")
+
+
 def create_document_from_file(
     *, user, data: bytes, filename: str, slug: str = "", progress: ingest.base.Progress | None = None, **metadata,
 ) -> Document:
@@ -92,11 +101,8 @@ def create_document_from_file(
     wins; what it leaves blank comes from the file (the title from the file name last). Names the
     source marks (TEI) are handed to ``sources.entities_extracted`` for ``user``. An unreadable
     file is a ``ValidationError`` on ``file`` that names it and says why; nothing is kept then."""
+    check_new_document(slug=slug, **metadata)  # a bad or taken slug is refused before the file is read
     values = {k: v for k, v in _metadata(metadata).items() if v}
-    if "date" in values and not PARTIAL_DATE_RE.match(values["date"]):
-        raise ValidationError({"date": "Use a full or partial ISO date: YYYY, YYYY-MM or YYYY-MM-DD."})
-    if slug:
-        _new_slug(slug, "")  # a bad or taken slug is refused before the file is read
     try:
         extracted = ingest.extract(data, filename, language=values.get("language", ""), progress=progress)
     except ingest.IngestError as error:

@@ -30,9 +30,11 @@ from annotations.anchoring import AnchorError
 from annotations.models import Annotation, EntityType
 from annotations.permissions import can_curate, visible_q
 from annotations.schemas import InputError
-from archive_site import document_services
+from archive_site import document_services, ingest_jobs
 from archive_site import history as archive_history
-from archive_site.models import Document, Record
+from archive_site.ingest import needs_background, ocr_status
+from archive_site.ingest.guards import limit as ingest_limit
+from archive_site.models import Document, IngestJob, Record
 from archive_site.selectors import document_list
 
 from . import dashboard as stats
@@ -370,20 +372,74 @@ def documents(request):
 @curator_required
 @require_http_methods(["GET", "POST"])
 def document_new(request):
-    values = {"slug": "", "language": "en", **({} if request.method == "GET" else request.POST.dict())}
+    """Add a document: pasted text, or a file of any format taken (PDF, Word, ODT, web page, TEI,
+    page images, text). A file that needs OCR or is big is read by a background job, whose page
+    shows its progress; what the form leaves blank is taken from the file."""
+    values = {"slug": "", "language": "", **({} if request.method == "GET" else request.POST.dict())}
+    context = {"values": values, "section": "documents", "ocr": ocr_status()}
     if request.method == "POST":
         upload = request.FILES.get("file")
         try:
-            text = document_services.decode_text(upload.read(document_services.MAX_TEXT_BYTES + 1)) if upload else request.POST.get("text", "")
-            document = document_services.create_document(
-                user=request.user, slug=request.POST.get("slug", ""), text=text, **_document_values(request),
-            )
+            if upload is not None:
+                data = upload_bytes(upload)
+                fields = {"slug": request.POST.get("slug", ""), **_document_values(request)}
+                document_services.check_new_document(**fields)
+                if needs_background(data, upload.name):
+                    job = ingest_jobs.start_job(user=request.user, data=data, filename=upload.name, **fields)
+                    return redirect("curate-document-job", pk=job.pk)
+                document = document_services.create_document_from_file(
+                    user=request.user, data=data, filename=upload.name, **fields)
+            else:
+                document = document_services.create_document(
+                    user=request.user, slug=request.POST.get("slug", ""), text=request.POST.get("text", ""),
+                    **_document_values(request),
+                )
         except ValidationError as error:
             messages.error(request, _errors(error))
-            return render(request, "curation/document_new.html", {"values": values, "section": "documents"}, status=400)
+            return render(request, "curation/document_new.html", context, status=400)
         messages.success(request, f"Document {document.title} added.")
         return redirect(document.get_absolute_url())
-    return render(request, "curation/document_new.html", {"values": values, "section": "documents"})
+    return render(request, "curation/document_new.html", context)
+
+
+def upload_bytes(upload) -> bytes:
+    """An uploaded file's bytes, refused (naming it) when over the ingest size limit."""
+    maximum = ingest_limit("INGEST_MAX_BYTES")
+    if upload.size is not None and upload.size > maximum:
+        raise ValidationError({"file": f"{upload.name}: the file is {upload.size:,} bytes, over the limit of {maximum:,} bytes"})
+    return upload.read()
+
+
+@curator_required
+def document_job(request, pk: int):
+    """A background ingest job's progress (the page refreshes itself until the job is done)."""
+    job = get_object_or_404(IngestJob, pk=pk)
+    if job.status == IngestJob.Status.DONE and job.document_id and request.GET.get("stay") is None:
+        messages.success(request, f"Document {job.document.title} added from {job.file_name}.")
+        return redirect(job.document.get_absolute_url())
+    status = 400 if job.status == IngestJob.Status.FAILED else 200
+    return render(request, "curation/document_job.html", {"job": job, "section": "documents"}, status=status)
+
+
+@curator_required
+@require_POST
+def document_correct(request, slug: str):
+    """Correct a stretch of a document's text (an OCR word) from the scans view; annotations
+    re-anchor and word boxes follow, as for any edit of the text."""
+    document = get_object_or_404(Document, slug=slug)
+    start, end = _int(request.POST.get("start")), _int(request.POST.get("end"))
+    target = document.get_absolute_url()
+    if start is None or end is None:
+        messages.error(request, "Give the start and end of the text to correct (whole numbers).")
+        return redirect(target)
+    try:
+        document_services.correct_text(user=request.user, document=document, start=start, end=end,
+                                       replacement=request.POST.get("text", ""))
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+        return redirect(target)
+    messages.success(request, f"Corrected to {request.POST.get('text', '')!r}.")
+    return redirect(f"{target}#pos={start}-{start + len(request.POST.get('text', ''))}")
 
 
 @curator_required

@@ -390,3 +390,101 @@ class TaskAdjudicate(CuratorAPIView):
         group = agreement.adjudicate(user=request.user, task=task, document=document,
                                      ids=[parse_id(i) for i in ids], accept=accept)
         return Response({"ids": group.ids, "accepted": accept or None})
+
+
+# --- sources as they come: upload a file of any format, follow its job, TEI out ---------------------
+
+
+def _job_json(job, request) -> dict:
+    from django.urls import reverse
+
+    out = {
+        "id": job.pk, "url": request.build_absolute_uri(reverse("ingest-job", kwargs={"pk": job.pk})),
+        "file_name": job.file_name, "status": job.status, "done": job.done, "total": job.total,
+        "percent": job.percent, "message": job.message, "error": job.error or None, "document": None,
+    }
+    if job.document_id:
+        out["document"] = {"slug": job.document.slug, "url": request.build_absolute_uri(job.document.get_absolute_url())}
+    return out
+
+
+@extend_schema(request={"multipart/form-data": OpenApiTypes.OBJECT}, responses={201: OpenApiTypes.OBJECT, 202: OpenApiTypes.OBJECT})
+class DocumentImport(CuratorAPIView):
+    """``POST /api/ingest/`` (multipart: ``file``, and optionally ``slug``, ``title``, ``author``,
+    ``date``, ``kind``, ``source``, ``language``): a new document from a PDF, Word, ODT, web page,
+    TEI, page image or text file. 201 with the document when it was read at once; 202 with the
+    job (``/api/ingest/jobs/<id>/``) when it is read in the background (OCR, big files); 400
+    naming the file and the reason when it cannot be taken."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    def post(self, request):
+        from archive_site import document_services, ingest_jobs
+        from archive_site.ingest import needs_background
+        from archive_site.serializers import DocumentListSerializer
+
+        from .pages import upload_bytes
+
+        upload = request.FILES.get("file")
+        if upload is None:
+            return Response({"file": ["Send the file as multipart field 'file'."]}, status=http.HTTP_400_BAD_REQUEST)
+        fields = {name: request.data.get(name, "") for name in ("slug", *document_services.METADATA_FIELDS)}
+        fields = {k: v for k, v in fields.items() if isinstance(v, str)}
+        try:
+            data = upload_bytes(upload)
+            document_services.check_new_document(**fields)
+            if needs_background(data, upload.name):
+                job = ingest_jobs.start_job(user=request.user, data=data, filename=upload.name, **fields)
+                return Response(_job_json(job, request), status=http.HTTP_202_ACCEPTED)
+            document = document_services.create_document_from_file(
+                user=request.user, data=data, filename=upload.name, **fields)
+        except ValidationError as error:
+            return Response(error.message_dict if hasattr(error, "message_dict") else {"file": error.messages},
+                            status=http.HTTP_400_BAD_REQUEST)
+        body = DocumentListSerializer(document, context={"request": request}).data
+        return Response(body, status=http.HTTP_201_CREATED)
+
+
+@extend_schema(responses=OpenApiTypes.OBJECT)
+class IngestJobStatus(CuratorAPIView):
+    """``GET /api/ingest/jobs/<id>/``: a background ingest's status and progress."""
+
+    def get(self, request, pk):
+        from archive_site.models import IngestJob
+
+        job = get_object_or_404(IngestJob.objects.select_related("document"), pk=pk)
+        return Response(_job_json(job, request))
+
+
+class TeiRenderer(JSONRenderer):
+    media_type = "application/tei+xml"
+    format = "tei"
+    charset = None
+
+
+@extend_schema(
+    parameters=[OpenApiParameter("scope", str, enum=["public", "all"],
+                                 description="public (default): published annotations; all: every annotation you may see")],
+    responses={(200, "application/tei+xml"): OpenApiTypes.STR},
+)
+class DocumentTei(APIView):
+    """``GET /api/documents/<slug>/tei/``: the document as TEI P5 with its annotations inline
+    (``persName``, ``placeName``, ``orgName``, ``date``, ``rs``; ``@ref`` to the records), the
+    published ones by default; ``?scope=all``: every one the reader may see."""
+
+    permission_classes = []
+    renderer_classes = [TeiRenderer, JSONRenderer]
+
+    def get(self, request, slug):
+        from . import tei
+
+        document = get_object_or_404(Document, slug=slug)
+        scope = request.query_params.get("scope") or "public"
+        if scope not in exchange.SCOPES:
+            return Response({"scope": [f"Unknown scope {scope[:40]!r}; use public or all."]}, status=http.HTTP_400_BAD_REQUEST,
+                            content_type="application/json")
+        annotations = tei.export_annotations(user=request.user, document=document, scope=scope)
+        body = tei.export_tei(document, annotations, base=request.build_absolute_uri("/").rstrip("/"))
+        response = HttpResponse(body, content_type="application/tei+xml; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{document.slug}-{scope}.tei.xml"'
+        return response
