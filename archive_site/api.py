@@ -13,8 +13,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import history, selectors
-from .models import Document, Record
-from .serializers import DocumentDetailSerializer, DocumentListSerializer, RecordSerializer
+from .models import Document, DocumentPage, Record
+from .serializers import (
+    DocumentDetailSerializer,
+    DocumentListSerializer,
+    PageSerializer,
+    PageWordsSerializer,
+    RecordSerializer,
+)
 
 
 class DocumentList(generics.ListAPIView):
@@ -28,6 +34,33 @@ class DocumentDetail(generics.RetrieveAPIView):
     serializer_class = DocumentDetailSerializer
     lookup_field = "slug"
     queryset = Document.objects.all()
+
+
+class DocumentPages(generics.ListAPIView):
+    """``GET /api/documents/<slug>/pages/``: the document's pages (page breaks as offsets; for
+    pages read from images, the image and the mean OCR confidence)."""
+
+    serializer_class = PageSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        document = get_object_or_404(Document, slug=self.kwargs["slug"])
+        return DocumentPage.objects.filter(document=document).defer("words")
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "slug": self.kwargs["slug"]}
+
+
+class DocumentPageDetail(generics.RetrieveAPIView):
+    """``GET /api/documents/<slug>/pages/<n>/``: one page with its OCR words and their boxes."""
+
+    serializer_class = PageWordsSerializer
+
+    def get_object(self):
+        return get_object_or_404(DocumentPage, document__slug=self.kwargs["slug"], number=self.kwargs["number"])
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "slug": self.kwargs["slug"]}
 
 
 @extend_schema(

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+from pathlib import Path
+
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
-from . import selectors
-from .models import Document, Record
+from . import selectors, sources
+from .ingest.guards import limit as ingest_limit
+from .models import Document, DocumentOrigin, DocumentPage, Record
 
 
 def home(request):
@@ -35,11 +40,42 @@ def paragraphs(text: str) -> list[dict]:
 
 def document_detail(request, slug: str):
     document = get_object_or_404(Document, slug=slug)
+    origin = DocumentOrigin.objects.filter(document=document).first()
+    scans = list(DocumentPage.objects.filter(document=document).exclude(image="").defer("words"))
     return render(
         request,
         "archive_site/document_detail.html",
-        {"document": document, "paragraphs": paragraphs(document.text)},
+        {"document": document, "paragraphs": paragraphs(document.text), "origin": origin, "scans": scans,
+         "low_confidence": ingest_limit("INGEST_LOW_CONFIDENCE")},
     )
+
+
+def _stored_file(relative: str) -> Path:
+    path = sources.resolve(relative)
+    if path is None:
+        raise Http404("The stored file is missing.")
+    return path
+
+
+def document_original(request, slug: str):
+    """The original file a document was made from, as it came (download)."""
+    origin = get_object_or_404(DocumentOrigin, document__slug=slug)
+    if not origin.has_file:
+        raise Http404("This document was typed in: it has no original file.")
+    response = FileResponse(_stored_file(origin.path).open("rb"), as_attachment=True,
+                            filename=origin.file_name or f"{slug}-original", content_type=origin.media_type or None)
+    response["Digest"] = "sha-256=" + base64.b64encode(bytes.fromhex(origin.checksum.removeprefix("sha256:"))).decode()
+    return response
+
+
+def page_image(request, slug: str, number: int):
+    """A page image of a document read from scans."""
+    page = get_object_or_404(DocumentPage.objects.defer("words"), document__slug=slug, number=number)
+    if not page.image:
+        raise Http404("This page has no image.")
+    response = FileResponse(_stored_file(page.image).open("rb"), content_type=page.media_type or None)
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 # The search box's length limit (search.backends.base.MAX_QUERY_LENGTH); archive_site does not import search.
