@@ -47,7 +47,7 @@ FULL = os.environ.get("BENCH_FULL", "") not in ("", "0")
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/archive_bench")
 RECORD_SIZES = [10_000, 100_000]
 PHASES = set((os.environ.get("BENCH_PHASES") or
-              "corpora,annotations,autocomplete,hostile" + (",scaling" if FULL else "")).split(","))
+              "corpora,annotations,autocomplete,hostile,teamwork" + (",scaling" if FULL else "")).split(","))
 HOSTILE_CORPORA = [c.strip() for c in (os.environ.get("BENCH_HOSTILE_CORPORA") or "seed,gen:10000").split(",")
                    if c.strip()]
 # The scaling corpora: short generated documents (~600 characters), so that N = 100,000 (about
@@ -345,6 +345,10 @@ def table(result: dict) -> str:
     if result.get("hostile"):
         lines.append("")
         lines.extend(hostile_table(result["hostile"]))
+    if result.get("teamwork"):
+        from bench.teamwork import table as teamwork_table
+
+        lines.extend(teamwork_table(result["teamwork"]))
     auto = result.get("autocomplete", {})
     if auto:
         lines.append("")
@@ -533,6 +537,15 @@ def main() -> int:
                 result["annotations"].append({"database": "postgresql", "note": "no PostgreSQL on 127.0.0.1:5432"})
         if "autocomplete" in PHASES:
             result["autocomplete"] = autocomplete_phase(work)
+        if "teamwork" in PHASES:  # bench/teamwork.py: link all occurrences, record network, agreement
+            from bench.teamwork import teamwork_phase
+
+            use_pg = os.environ.get("BENCH_POSTGRES", "1") != "0" and postgres_url_available()
+            try:
+                result["teamwork"] = teamwork_phase(work, PG_URL if use_pg else None)
+            finally:
+                if use_pg:
+                    drop_pg()
         if "hostile" in PHASES:
             for spec in HOSTILE_CORPORA:
                 row = hostile_phase(work, spec)
@@ -578,7 +591,7 @@ def merge(out: Path, paths: list[Path]) -> int:
         merged["runs"].append({k: part.get(k) for k in ("mode", "started", "elapsed_s", "phases")})
         for row in part.get("scaling") or []:
             scaling[row["docs"]] = {**row, "run_started": part.get("started")}
-        for key in ("corpora", "annotations", "autocomplete", "hostile"):
+        for key in ("corpora", "annotations", "autocomplete", "hostile", "teamwork"):
             if part.get(key):
                 merged[key] = part[key]
         for key in ("machine", "query_mix", "scaling_doc_chars", "skipped"):
