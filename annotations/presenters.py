@@ -127,30 +127,35 @@ def relation(annotation: Annotation, *, user, base: str) -> dict:
     }
 
 
+def _passage_link(end: dict) -> str:
+    url = f"/documents/{end['slug']}/"
+    return url + (f"#pos={end['start']}-{end['end']}" if end["anchored"] and end["start"] is not None else "")
+
+
 def network(graph, *, base: str, max_evidence: int = 20) -> dict:
     """A record's network (``relations.record_network``) as nodes and edges for drawing."""
     nodes = []
-    for node in graph.nodes.values():
+    for node_id, node in graph.nodes.items():
         if node["kind"] == "record":
-            r = node["record"]
-            nodes.append({"id": node["id"], "kind": "record", "label": r.label, "record_kind": r.kind,
-                          "url": base + r.get_absolute_url(), "center": r.pk == graph.record.pk})
+            nodes.append({"id": node_id, "kind": "record", "label": node.get("label", ""),
+                          "record_kind": node.get("record_kind", ""),
+                          "url": f"{base}/records/{node['record_id']}/", "center": node["record_id"] == graph.record.pk})
         else:
-            a = node["annotation"]
-            nodes.append({"id": node["id"], "kind": "passage", "label": a.target_quote[:80],
-                          "document": a.document.slug, "url": base + link(a), "center": False})
+            end = node["end"]
+            nodes.append({"id": node_id, "kind": "passage", "label": end["quote"][:80], "document": end["slug"],
+                          "url": base + _passage_link(end), "center": False})
     edges = []
     for edge in graph.edges.values():
         rows = edge["relations"]
         edges.append({
             "source": edge["source"], "target": edge["target"],
             "type": {"key": edge["type"].key, "label": edge["type"].label}, "count": len(rows),
-            "evidence": [{"relation": w3c.annotation_url(r, base), "source_passage": base + link(r.relation_source),
-                          "target_passage": base + link(r.relation_target)} for r in rows[:max_evidence]],
+            "evidence": [{"relation": f"{base}/api/annotations/{pk}/", "source_passage": base + _passage_link(s),
+                          "target_passage": base + _passage_link(t)} for pk, s, t in rows[:max_evidence]],
         })
+    record = graph.record
     return {
-        "record": {"id": graph.record.pk, "label": graph.record.label, "kind": graph.record.kind,
-                   "url": base + graph.record.get_absolute_url()},
+        "record": {"id": record.pk, "label": record.label, "kind": record.kind, "url": base + record.get_absolute_url()},
         "relations": graph.relations, "truncated": graph.truncated, "nodes": nodes, "edges": edges,
     }
 

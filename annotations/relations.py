@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q, QuerySet
 
 from . import permissions, selectors
-from .models import Annotation
+from .models import Annotation, RelationType
 from .schemas import AnnotationInput, InputError
 
 MAX_NETWORK_RELATIONS = 2000
@@ -82,6 +82,11 @@ def relations_of(user, annotation: Annotation) -> tuple[list[Annotation], list[A
 
 @dataclass
 class Network:
+    """Plain rows (read with ``values_list``: a record's network can hold thousands of relations,
+    and the page draws it while loading): ``nodes`` id -> {kind, label, ...}; ``edges`` (source
+    node, type key, target node) -> {"type": RelationType, "relations": [(relation id, source
+    end, target end)]}, where an end is {id, slug, start, end, quote, anchored}."""
+
     record: object
     nodes: dict[str, dict] = field(default_factory=dict)
     edges: dict[tuple, dict] = field(default_factory=dict)
@@ -89,38 +94,52 @@ class Network:
     truncated: bool = False
 
 
-def _end_nodes(end: Annotation) -> list[dict]:
-    """The nodes an end of a relation stands for: the records it links, or (none linked) the
-    passage itself."""
-    records = list(end.records.all())
-    if records:
-        return [{"id": f"record:{r.pk}", "kind": "record", "record": r} for r in records]
-    return [{"id": f"annotation:{end.pk}", "kind": "passage", "annotation": end}]
-
-
 def record_network(user, record, *, limit: int = MAX_NETWORK_RELATIONS) -> Network:
     """The relations ``user`` may see that touch an annotation linked to ``record``, across the
     archive, as a graph: nodes are records (or, for an end linked to no record, its passage),
     edges are (source node, relation type, target node) with every relation as evidence."""
+    from archive_site.models import Record
+
     network = Network(record=record)
-    linked = Annotation.objects.filter(records=record).values("pk")
-    rows = (visible_relations(user)
-            .filter(Q(relation_source__in=linked) | Q(relation_target__in=linked))
-            .order_by("id")[: limit + 1])
-    rows = list(rows)
+    linked = Annotation.records.through.objects.filter(record=record).values("annotation_id")
+    rows = list(
+        Annotation.objects.filter(permissions.visible_q(user), relation_source__isnull=False)
+        .filter(Q(relation_source__in=linked) | Q(relation_target__in=linked))
+        .order_by("id").values_list("pk", "relation_source_id", "relation_target_id", "relation_type_id")[: limit + 1]
+    )
     if len(rows) > limit:
         network.truncated, rows = True, rows[:limit]
     network.relations = len(rows)
-    for relation in rows:
-        sources, targets = _end_nodes(relation.relation_source), _end_nodes(relation.relation_target)
-        for node in (*sources, *targets):
-            network.nodes.setdefault(node["id"], node)
-        for s in sources:
-            for t in targets:
-                key = (s["id"], relation.relation_type.key, t["id"])
-                edge = network.edges.setdefault(key, {"source": s["id"], "target": t["id"],
-                                                      "type": relation.relation_type, "relations": []})
-                edge["relations"].append(relation)
+    end_ids = {pk for _, s, t, _ in rows for pk in (s, t)}
+    ends = {pk: {"id": pk, "slug": slug, "start": start, "end": end, "quote": quote, "anchored": state == "anchored"}
+            for pk, slug, start, end, quote, state in Annotation.objects.filter(pk__in=end_ids).values_list(
+                "pk", "document__slug", "target_start", "target_end", "target_quote", "anchor_state")}
+    records_of: dict[int, list[int]] = defaultdict(list)
+    for annotation_id, record_id in (Annotation.records.through.objects.filter(annotation_id__in=end_ids)
+                                     .order_by("record_id").values_list("annotation_id", "record_id")):
+        records_of[annotation_id].append(record_id)
+    records = {pk: {"label": label, "record_kind": kind} for pk, label, kind in
+               Record.objects.filter(pk__in={r for rs in records_of.values() for r in rs})
+               .values_list("pk", "label", "kind")}
+    types = {t.pk: t for t in RelationType.objects.all()}
+
+    def nodes_of(end_id: int) -> list[str]:
+        ids = [f"record:{r}" for r in records_of.get(end_id, ()) if r in records]
+        for r in records_of.get(end_id, ()):
+            network.nodes.setdefault(f"record:{r}", {"kind": "record", "record_id": r, **records.get(r, {})})
+        if ids:
+            return ids
+        end = ends[end_id]
+        network.nodes.setdefault(f"annotation:{end_id}", {"kind": "passage", "end": end})
+        return [f"annotation:{end_id}"]
+
+    for pk, source, target, type_id in rows:
+        relation_type = types[type_id]
+        for s in nodes_of(source):
+            for t in nodes_of(target):
+                edge = network.edges.setdefault((s, relation_type.key, t), {
+                    "source": s, "target": t, "type": relation_type, "relations": []})
+                edge["relations"].append((pk, ends[source], ends[target]))
     return network
 
 
