@@ -71,6 +71,10 @@ def _blocks(element, builder: TextBuilder) -> None:
             _blocks(child, builder)
 
 
+def _words(xml: str | None) -> int:
+    return len(re.sub(r"<[^>]+>", " ", xml or "").split())
+
+
 class HtmlExtractor:
     name = "html"
 
@@ -79,12 +83,15 @@ class HtmlExtractor:
 
     def extract(self, data: bytes, filename: str, *, language: str = "", progress: Progress | None = None) -> Extracted:
         try:
-            xml = trafilatura.extract(
-                data, output_format="xml", with_metadata=True, include_comments=False, include_tables=True,
-                include_images=False, include_links=False, deduplicate=False,
-            )
+            # Precision mode keeps the page's structure (headings, paragraphs) where the default
+            # can fall back to one flat block; it is used unless it loses much of the text.
+            options = dict(output_format="xml", with_metadata=True, include_comments=False, include_tables=True,
+                           include_images=False, include_links=False, deduplicate=False)
+            precise = trafilatura.extract(data, favor_precision=True, **options)
+            default = trafilatura.extract(data, **options)
         except (ValueError, TypeError, etree.LxmlError, RecursionError) as exc:
             raise IngestError(filename, f"the web page cannot be read ({type(exc).__name__}: {exc})") from None
+        xml = precise if precise and _words(precise) >= 0.8 * _words(default) else (default or precise)
         if not xml:
             raise IngestError(filename, "no readable text in the web page (no main content found)")
         root = parse_xml(xml.encode("utf-8"), filename, "extracted page")

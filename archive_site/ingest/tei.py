@@ -241,7 +241,7 @@ def _identifiers(element, ids: dict[str, etree._Element]) -> tuple[list[str], li
 def _first_text(root, paths: list[str]) -> str:
     for path in paths:
         for node in root.iterfind(path, namespaces={"t": TEI_NS}):
-            text = " ".join("".join(node.itertext()).split())
+            text = " ".join(" ".join(node.itertext()).split())
             if text:
                 return text
     return ""
@@ -264,10 +264,10 @@ def metadata(root, text_element) -> dict[str, str]:
     title = _first_text(header, [".//t:fileDesc/t:titleStmt/t:title[@type='main']", ".//t:fileDesc/t:titleStmt/t:title"])
     author = _first_text(header, [".//t:fileDesc/t:titleStmt/t:author", ".//t:sourceDesc//t:author"])
     source = ""
-    for node in header.iterfind(".//t:sourceDesc//t:idno", namespaces={"t": TEI_NS}):
-        if (node.get("type") or "").lower() in ("uri", "url") and (node.text or "").strip():
-            source = node.text.strip()
-            break
+    for path in (".//t:sourceDesc/t:bibl//t:idno", ".//t:sourceDesc/t:biblStruct//t:idno", ".//t:sourceDesc/t:biblFull//t:idno"):
+        for node in header.iterfind(path, namespaces={"t": TEI_NS}):
+            if (node.get("type") or "").lower() in ("uri", "url") and (node.text or "").strip():
+                source = source or node.text.strip()
     if not source:
         source = _first_text(header, [".//t:sourceDesc/t:bibl", ".//t:sourceDesc/t:p"])
     kind = _first_text(header, [".//t:profileDesc/t:textClass/t:keywords/t:term[@type='kind']"])
