@@ -75,9 +75,9 @@ class Walker:
 
     # --- output -------------------------------------------------------------------------------
 
-    def _out(self, piece: str) -> None:
+    def _out(self, piece: str, *, starts: bool = True) -> None:
         if piece:
-            for entity in self.open:
+            for entity in self.open if starts else ():
                 if entity.start is None:
                     entity.start = self.length
             self.parts.append(piece)
@@ -117,7 +117,7 @@ class Walker:
                 continue
             self.open_block()
             if self.pending_space:
-                self._out(" ")
+                self._out(" ", starts=False)  # the space before a name is not part of it
                 self.pending_space = False
             self._out(piece)
             self.line_start = False
