@@ -1,16 +1,22 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11:
 #   make run   - venv, dependencies, migrations, the archive, the search index; then serve on 127.0.0.1:8000
 #   make test  - the same set-up, then the whole test suite
+# Everyday administration, with the settings `make run` uses (any other command: bin/manage COMMAND):
+#   make superuser              - an admin account (asks for name, e-mail and password)
+#   make curator USER=alice     - make alice a curator
+#   make token USER=alice       - alice's API token (made if she has none)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
+MANAGE := bin/manage
 export ARCHIVE_DATA_DIR ?= $(CURDIR)/var
 export DEBUG ?= 1
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres setup install migrate load index serve lint bench clean lock browser
+.PHONY: run test test-postgres setup install migrate load index serve lint bench clean lock browser \
+	superuser curator token
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,23 +27,54 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 install: $(VENV)/.installed
 
 migrate: install
-	$(PY) manage.py migrate --noinput
+	@$(MANAGE) migrate --noinput -v 0
 
 load: migrate
-	$(PY) manage.py load_archive
+	@$(MANAGE) load_archive --no-progress
 
+# The rebuild also marks the index tasks load_archive queued as covered: the worker does not replay them.
 index: load
-	@if $(PY) manage.py help rebuild_index >/dev/null 2>&1; then $(PY) manage.py rebuild_index; fi
+	@$(MANAGE) rebuild_index --no-progress
 
 setup: index
 
+# The index worker and the web server side by side; the last lines printed are the address and one line
+# per service (the web server's banner is left out; its request log and errors still show).
 serve:
-	@echo "Serving on http://$(HOST):$(PORT)/ (index worker running beside it; Ctrl-C stops both)"
-	@$(PY) manage.py db_worker --queue-name index,default & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	  $(PY) manage.py runserver $(HOST):$(PORT)
+	@$(MANAGE) db_worker --queue-name index,default --no-reload --no-startup-delay & worker=$$!; \
+	  $(MANAGE) runserver $(HOST):$(PORT) >/dev/null & web=$$!; \
+	  trap 'kill $$worker $$web 2>/dev/null; wait' EXIT; trap 'exit 130' INT TERM; \
+	  until $(PY) -c 'import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 1)' \
+	      $(HOST) $(PORT) 2>/dev/null; do \
+	    kill -0 $$web 2>/dev/null || { echo "The web server did not start (see above)." >&2; exit 1; }; \
+	    kill -0 $$worker 2>/dev/null || { echo "The index worker did not start (see above)." >&2; exit 1; }; \
+	    sleep 0.2; \
+	  done; \
+	  echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops both)"; \
+	  echo "  web server    Django's development server, reloading when the code changes"; \
+	  echo "  index worker  brings search up to date after every change (queues index, default)"; \
+	  wait $$web
 
 run: setup serve
+
+# ---- administration, as the README gives it (after `make run`, or on their own: they migrate first) ----
+
+# Asks for name, e-mail and password; with DJANGO_SUPERUSER_USERNAME, _EMAIL and _PASSWORD set it asks nothing.
+superuser: migrate
+	@$(MANAGE) createsuperuser $(if $(DJANGO_SUPERUSER_PASSWORD),--noinput)
+
+# USER must be given on the command line: make's USER is otherwise your login name.
+curator: migrate
+	@$(call need-user)
+	@$(MANAGE) grant_curator $(if $(REVOKE),--revoke) $(if $(STAFF),--staff) -- '$(subst ','\'',$(USER))'
+
+token: migrate
+	@$(call need-user)
+	@$(MANAGE) drf_create_token $(if $(RESET),--reset) -- '$(subst ','\'',$(USER))'
+
+define need-user
+if [ "$(origin USER)" != "command line" ]; then echo "Say whose: make $@ USER=<username>" >&2; exit 2; fi
+endef
 
 # The browser tests drive Debian's Chromium; install it where it is missing. Never fails: without a
 # browser the browser tests skip and say why.

@@ -137,6 +137,45 @@ def _sweep_interrupted() -> None:
         requeue_interrupted()
 
 
+# --- a rebuild covers what was queued before it -----------------------------------------------------
+#
+# ``load_archive`` queues a task per document and record; ``rebuild_index`` then indexes them all,
+# and the worker would replay every one of those tasks. A task whose row is committed before the
+# rebuild reads the database describes a change the rebuild reads too, so the rebuild takes their
+# ids first and, once its index is in place, marks those still waiting as done. A worker may run
+# meanwhile: it claims a row by setting it RUNNING, and the update below changes only rows still
+# READY (one statement per chunk), so a task is either run by the worker or covered, never both
+# half-way. Tasks queued after the snapshot run as usual.
+
+
+def waiting_index_tasks() -> list:
+    """Ids of the index tasks waiting in the queue now (none with the immediate backend)."""
+    if isinstance(update_index.get_backend(), ImmediateBackend):
+        return []
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    return list(DBTaskResult.objects.filter(status=TaskResultStatus.READY, queue_name="index",
+                                            task_path=update_index.module_path).values_list("pk", flat=True))
+
+
+def mark_covered(ids: list, *, chunk: int = 500) -> int:
+    """Mark the index tasks ``ids`` (from ``waiting_index_tasks`` before a rebuild) done, those a
+    worker has not taken meanwhile; returns how many."""
+    if not ids:
+        return 0
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    covered = 0
+    for i in range(0, len(ids), chunk):
+        covered += DBTaskResult.objects.filter(pk__in=ids[i : i + chunk], status=TaskResultStatus.READY).update(
+            status=TaskResultStatus.SUCCESSFUL, finished_at=timezone.now(), return_value=None,
+            exception_class_path="", traceback="",
+        )
+    return covered
+
+
 def enqueue_update(model_label: str, pk: int, document_id: int | None = None) -> None:
     """Enqueue inside the caller's transaction (outbox). Never lets an enqueue error pass silently."""
     update_index.enqueue(model_label, pk, document_id=document_id)

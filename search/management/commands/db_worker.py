@@ -4,10 +4,12 @@ time). This app comes before django_tasks_db in INSTALLED_APPS, so this command 
 
 from __future__ import annotations
 
+import logging
 import os
 
 from django.core.management.base import CommandError
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
+from django_tasks_db.compat import TASKS_LOGGER
 from django_tasks_db.management.commands import db_worker as stock
 
 from search.worker import BatchingWorker
@@ -20,6 +22,13 @@ class Command(stock.Command):
         super().add_arguments(parser)
         parser.add_argument("--index-batch", type=int, default=None,
                             help="At most this many index tasks per index write (default: SEARCH_WORKER_BATCH, 200)")
+
+    def configure_logging(self, verbosity: int) -> None:
+        """As the stock command's, but a line per task (started, finished) only from -v 2 on: at
+        the default verbosity `make run` replayed hundreds of them. Failures are still logged."""
+        super().configure_logging(verbosity)
+        if verbosity == 1:
+            logging.getLogger(TASKS_LOGGER).setLevel(logging.WARNING)
 
     def handle(self, *, verbosity, queue_name, interval, batch, backend_name, startup_delay, reload, max_tasks,
                worker_id, exclude_queues, index_batch=None, **options) -> None:

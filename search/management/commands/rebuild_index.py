@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from search import indexing
+from search import indexing, tasks
 from search.backends import get_search_backend
 from search.backends.base import ENTRY_TYPES, SearchError
 
@@ -17,6 +17,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, **options):
+        # Index tasks already queued describe changes this rebuild reads: once it is in place they
+        # need not run (see search.tasks.mark_covered).
+        waiting = tasks.waiting_index_tasks()
         counts = indexing.counts()
         total = sum(counts.values())
 
@@ -31,6 +34,8 @@ class Command(BaseCommand):
                 written = backend.rebuild(entries(), progress=bar.update)
             except SearchError as exc:
                 raise CommandError(str(exc)) from exc
+        covered = tasks.mark_covered(waiting)
         self.stdout.write(self.style.SUCCESS(
             f"Indexed {written} entries: " + ", ".join(f"{counts[t]} {t}s" for t in ENTRY_TYPES)
+            + (f" ({covered} queued index task{'s' if covered != 1 else ''} covered by it)" if covered else "")
         ))
