@@ -6,8 +6,9 @@ the only export that carries private notes (keep backups private). The search in
 ``archive_restored`` signal, on which ``search`` enqueues index tasks inside the import's
 transaction (an outbox, like every other change).
 
-What a file carries: documents, records, entity types, tags, annotation groups (and their
-members), annotations (with tag and record links, replies), every history row of documents,
+What a file carries: documents, records, entity types, tags, relation types, annotation groups
+(and their members), batches, annotation tasks (documents, entity types, assignments),
+annotations (with tag and record links, replies, relations), every history row of documents,
 records and annotations, and the users these refer to (creators, reviewers, group members, the
 authors of history rows, with their password hashes and auth groups such as ``curators``).
 Users are referred to by username, so an import into an archive that already has accounts maps
@@ -47,8 +48,14 @@ TABLES = [
     "archive_site.Record",
     "annotations.EntityType",
     "annotations.Tag",
+    "annotations.RelationType",
     "annotations.AnnotationGroup",
     "annotations.AnnotationGroup_members",
+    "annotations.AnnotationBatch",
+    "annotations.AnnotationTask",
+    "annotations.AnnotationTask_documents",
+    "annotations.AnnotationTask_entity_types",
+    "annotations.TaskAssignment",
     "annotations.Annotation",
     "annotations.Annotation_tags",
     "annotations.Annotation_records",
@@ -59,7 +66,8 @@ TABLES = [
     "annotations.HistoricalAnnotation_records",
 ]
 # An archive with rows in any of these is "not empty" (entity types and unused tags are replaced).
-CONTENT_TABLES = [t for t in TABLES if t not in ("annotations.EntityType", "annotations.Tag")]
+VOCABULARIES = ("annotations.EntityType", "annotations.Tag", "annotations.RelationType")
+CONTENT_TABLES = [t for t in TABLES if t not in VOCABULARIES]
 USER_FIELDS = ["username", "email", "first_name", "last_name", "password", "is_active", "is_staff",
                "is_superuser", "date_joined", "last_login"]
 
@@ -247,7 +255,7 @@ def import_archive(path: str | Path, *, replace: bool = False) -> dict[str, int]
                     )
                 _clear()
             else:
-                for label in ("annotations.EntityType", "annotations.Tag"):  # e.g. the seeded entity types
+                for label in VOCABULARIES:  # e.g. the seeded entity and relation types
                     _model(label)._base_manager.all().delete()
             user_ids = _restore_users(data.get("users", []))
             counts["users"] = len(user_ids)

@@ -1,5 +1,6 @@
 """Backup and restore: `export_archive` / `import_archive` carry documents, records, annotations,
-groups (with members), tags, entity types, history and the users they name; a round trip
+groups (with members), tags, entity types, relations, batches, annotation tasks, history and the
+users they name; a round trip
 reproduces the archive exactly; a non-empty archive is not overwritten unless asked; a damaged
 file is refused with nothing written; the index follows through the task outbox."""
 
@@ -15,7 +16,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from rest_framework.test import APIClient
 
-from annotations.models import Annotation, AnnotationGroup
+from annotations import assignments, batches
+from annotations.models import Annotation, AnnotationGroup, EntityType
 from archive_site.models import Document, Record
 from curation import backup
 from search.management.commands.check_index import compare
@@ -53,6 +55,19 @@ def rich_archive(seed_archive, user, other_user, curator, annotation_payload):
     record.label += " (revised)"
     record.save()
     assert Annotation.objects.count() == 3
+    # Teamwork: a relation, a "link all occurrences" batch, an annotation task with a task annotation.
+    relation = client.post("/api/annotations/", {
+        "type": "Annotation", "motivation": "linking", "target": made[0], "visibility": "group:readers",
+        "body": [{"type": "SpecificResource", "purpose": "linking", "source": made[2]},
+                 {"type": "TextualBody", "purpose": "classifying", "value": "same-person-as"}]}, format="json")
+    assert relation.status_code == 201, relation.content
+    batches.create_batch(user=user, record=record, passages=[batches.Passage(document, 60, 70)], visibility="public")
+    task = assignments.create_task(user=curator, title="Names", documents=[document], assignees=[user, other_user],
+                                   entity_types=[EntityType.objects.get(key="person")])
+    in_task = client.post("/api/annotations/", {**annotation_payload(document, 80, 90, entity_type="person"),
+                                                "task": task.pk}, format="json")
+    assert in_task.status_code == 201, in_task.content
+    assert Annotation.objects.count() == 6
     return {"document": document, "record": record, "urls": made}
 
 
