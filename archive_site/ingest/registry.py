@@ -183,6 +183,12 @@ def needs_background(data: bytes, filename: str) -> bool:
     except IngestError:
         return False  # refused at once, in the request
     if kind == "image":
+        from .images import open_image
+
+        try:
+            open_image(data, filename).close()  # refused at once when it cannot be an image to read
+        except IngestError:
+            return False
         return ocr.status().available
     if kind == "pdf":
         from .pdf import has_text, open_pdf, page_text, tidy
