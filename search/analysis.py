@@ -12,7 +12,9 @@ Steps, in order, for each word:
 3. **Transliteration folding** for Russian names (``fold_transliteration``). English texts spell
    the same Russian name several ways; each rule maps the variants to one form. Applied to every
    word, at indexing and at query time alike, so a rare English collision ("year"/"ear") is
-   harmless. Rules, applied in this order:
+   harmless. A Cyrillic word is first written in Latin letters (``search.transliteration``,
+   ICAO Doc 9303: Ежов → Ezhov), so Cyrillic text and queries meet the English spellings.
+   Rules, applied in this order:
 
    =====  ===============================================  =====================================
    rule   what                                             example
@@ -21,10 +23,12 @@ Steps, in order, for each word:
    R2     word-initial ``ja``/``ju``/``jo`` → ``ia``/...   Jagoda → iagoda
    R3     ``y`` → ``i`` everywhere                         Pyatakov → piatakov, Blyukher → bliukher
    R4     ``ii`` → ``i`` (``-iy``, ``-ii``)                Tukhachevskii/-sky/-ski → tukhachevski
+   R8     final ``off`` (words of 6+ letters) → ``ov``     Piatakoff → piatakov
+   R10    final ``itch`` (6+ letters) → ``ich``            Shostakovitch → shostakovich
+   R11    final ``eff`` (6+ letters) → ``ev``              Zinovieff → zinoviev → (R6) zinovev
    R5     vowel + ``ie`` → vowel + ``e`` (``-ayev``)       Nikolayevich → nikolaevich, Andreyev → andreev
    R6     ``iev`` before an ending → ``ev``                Zinoviev/Zinovyev/Zinovev → zinovev
    R7     ``tz`` → ``ts``                                  Goltzman → goltsman
-   R8     final ``off`` (words of 6+ letters) → ``ov``     Piatakoff → piatakov
    R9     ``kh`` stays (distinct from German ``ch``)       Bliukher ≠ Blücher: the record aliases join them
    =====  ===============================================  =====================================
 
@@ -32,8 +36,24 @@ Steps, in order, for each word:
 
 No stop words are removed, so "Trial of the Sixteen" as a phrase matches only those adjacent words.
 
-Beyond rules, ``search.services`` expands a query word that is a record's label or alias to the
-record's other names (Holtzman → Goltsman), as OR alternatives.
+**What the index holds for each word** (``forms``), all at the word's position, so phrases work
+on any of them:
+
+- the stemmed form (``fold_word``): what a query word matches by default;
+- ``=`` + the word as typed after case/accent folding (``fold_case_and_accents``): a word as
+  typed counts more than its stem relatives, and a name can be matched without stemming
+  (Deni ≠ denied, Memorial ≠ memory);
+- for a name-like word (capitalised, or not in Latin script): ``~`` + its folded, unstemmed form
+  when that differs from the typed one (Pyatakov → ~piatakov), and ``#`` + its Daitch–Mokotoff
+  keys (``search.phonetic``), the last resort.
+
+The marked forms never reach spelling, fuzzy terms or wildcards (``is_marked``). Query words in
+other conventions (scholarly, ISO 9, French, German, Polish, Cyrillic under every standard
+scheme) are read into English spellings by ``variant_keys`` (``search.transliteration``) and
+looked for as ``~``/``=`` forms.
+
+Beyond rules, ``search.expansion`` adds the other names of a record that a query word or phrase
+names (Holtzman → Goltsman), as whole names.
 """
 
 from __future__ import annotations
@@ -45,6 +65,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from whoosh.lang.porter import stem as _porter_stem  # noqa: I001 - the one whoosh import outside backends
+
+from . import phonetic, transliteration
 
 # Letters, digits, and combining marks that follow them (a mark cannot start a word).
 _MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
@@ -59,10 +81,26 @@ _VOWELS = "aeiou"
 _CACHE = 1 << 17
 
 
+# What an index built with this analysis holds; part of every entry's stamp (``search.indexing``),
+# so that ``check_index`` finds an index written by an older analysis stale. Raise it whenever a
+# change here changes what is indexed.
+VERSION = 2
+
+EXACT, VARIANT, PHONETIC = "=", "~", "#"  # marks of the index's other forms of a word (``forms``)
+MARKERS = (EXACT, VARIANT, PHONETIC)
+
+
+def is_marked(word: str) -> bool:
+    """Whether an indexed word is one of the marked forms (never a spelling or fuzzy candidate)."""
+    return bool(word) and word[0] in MARKERS
+
+
 @lru_cache(maxsize=_CACHE)
 def fold_case_and_accents(word: str) -> str:
     if word.isascii():  # nothing to decompose; casefold() and lower() agree on ASCII
         return word.lower()
+    if transliteration.is_cyrillic(word):  # й and ё are letters of their own; only case folds
+        return unicodedata.normalize("NFC", word).casefold().replace("ё", "е")
     decomposed = unicodedata.normalize("NFKD", word)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return stripped.casefold().translate(_EXTRA)
@@ -83,11 +121,16 @@ def fold_transliteration(word: str) -> str:
     w = w.replace("y", "i")  # R3
     while "ii" in w:  # R4
         w = w.replace("ii", "i")
+    if len(w) >= 6:
+        if w.endswith("off"):  # R8
+            w = w[:-3] + "ov"
+        elif w.endswith("itch"):  # R10
+            w = w[:-4] + "ich"
+        elif w.endswith("eff"):  # R11
+            w = w[:-3] + "ev"
     w = _R5.sub("e", w)  # R5
     w = _R6.sub("ev", w)  # R6
     w = w.replace("tz", "ts")  # R7
-    if len(w) >= 6 and w.endswith("off"):  # R8
-        w = w[:-3] + "ov"
     return w
 
 
@@ -97,9 +140,57 @@ def stem(word: str) -> str:
 
 
 @lru_cache(maxsize=_CACHE)
+def latin(word: str) -> str:
+    """The word case/accent folded, in Latin letters (a Cyrillic word transliterated first)."""
+    if not word.isascii() and transliteration.is_cyrillic(word):
+        return fold_case_and_accents(transliteration.to_latin(word)) or fold_case_and_accents(word)
+    return fold_case_and_accents(word)
+
+
+@lru_cache(maxsize=_CACHE)
 def fold_unstemmed(word: str) -> str:
     """Case/accent folding then transliteration folding (``fold_word`` without stemming)."""
-    return fold_transliteration(fold_case_and_accents(word))
+    return fold_transliteration(latin(word))
+
+
+def name_like(word: str) -> bool:
+    """A word that may be a name: capitalised, or written in a script other than Latin."""
+    return bool(word) and not word[0].isdigit() and (word[0].isupper() or transliteration.is_cyrillic(word))
+
+
+@lru_cache(maxsize=_CACHE)
+def forms(word: str) -> tuple[str, ...]:
+    """What the index holds for one word of a text, all at its position: the stemmed form first,
+    then the marked ones (see the module's docstring)."""
+    stemmed = _fold_stemmed(word)
+    exact = fold_case_and_accents(word)
+    out = [stemmed, EXACT + exact]
+    if name_like(word):
+        unstemmed = fold_unstemmed(word)
+        if unstemmed != exact:
+            out.append(VARIANT + unstemmed)
+        if len(unstemmed) >= 3 and unstemmed.isalpha():
+            out.extend(PHONETIC + key for key in phonetic_keys(word))
+    return tuple(out)
+
+
+@lru_cache(maxsize=_CACHE)
+def phonetic_keys(word: str) -> tuple[str, ...]:
+    """The word's Daitch–Mokotoff keys (``search.phonetic``), from its Latin spelling (a Cyrillic
+    word's under two schemes: Ежов is both Ezhov and Yezhov)."""
+    keys = set(phonetic.daitch_mokotoff(latin(word)))
+    if transliteration.is_cyrillic(word):
+        keys.update(phonetic.daitch_mokotoff(transliteration.to_latin(word, english=True)))
+    return tuple(sorted(keys))
+
+
+@lru_cache(maxsize=_CACHE)
+def variant_keys(word: str) -> tuple[str, ...]:
+    """Folded, unstemmed forms of the spellings an English text would use for ``word`` written in
+    another convention or script (``search.transliteration.readings``), other than its own."""
+    own = fold_unstemmed(word)
+    keys = {fold_transliteration(fold_case_and_accents(r)) for r in transliteration.readings(word)}
+    return tuple(sorted(k for k in keys if k and k != own and k.isalnum()))
 
 
 @lru_cache(maxsize=_CACHE)

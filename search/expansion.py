@@ -1,67 +1,76 @@
-"""Record-name expansion on the neutral tree: a query word that names a person or place record
-also searches the record's other names (Holtzman finds Goltsman).
+"""Record-name expansion: a query word or run of words that names a record (its label or an
+alias, in any spelling the analysis folds together) also searches the record's other names, each
+as a whole name (a phrase), never single words cut from them: "Kommunarka" does not bring in
+"ground" from "Kommunarka shooting ground". A surname alone names a record only for persons
+("Holtzman" for Eduard Holtzman finds Goltsman); a place, organisation or event is named only by
+a whole label or alias ("Smolny", "Hotel Bristol").
 
-``search.services.alias_expansions`` looks the names up (it knows the records); ``expand`` here
-applies them: each word of the default or text fields whose indexed form is a key becomes an OR
-of itself and the other names (a one-word name as a term, a longer one as a phrase)."""
+``find`` looks for names among a run of typed words (longest first); ``alternatives`` gives the
+other names of the records found. ``search.ranking`` builds the tree from them (the records'
+names come from ``search.names``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from archive_site.models import Record
 
 from . import analysis
-from .tree import DEFAULT_FIELDS, And, AndMaybe, Node, Not, Or, Phrase, Term, walk
+from .names import Lexicon, Name
 
-MAX_ALTERNATIVES = 16  # other spellings added for one word
+MAX_ALTERNATIVES = 16  # other names added for one word or run
 
 
-def words(tree: Node) -> list[str]:
-    """The words as typed (of terms and phrases the user wrote), for looking names up."""
-    out: list[str] = []
-    for node, negated in walk(tree):
-        if negated:
-            continue
-        if isinstance(node, Term) and node.typed:
-            out.append(node.typed)
-        elif isinstance(node, Phrase):
-            out.extend(node.typed)
+@dataclass(frozen=True)
+class Found:
+    start: int  # index of the first word of the run
+    end: int  # one past the last
+    names: tuple[Name, ...]  # the names the run is (or, for a surname, ends)
+    surname: bool  # found as a person's surname alone
+
+    @property
+    def persons(self) -> bool:
+        return all(n.kind == Record.Kind.PERSON for n in self.names)
+
+
+def find(typed: Sequence[str], lexicon: Lexicon) -> list[Found]:
+    """Runs of ``typed`` (words as typed) that name records: whole names, longest first from the
+    left, then a person's surname alone. Runs do not overlap."""
+    words = [analysis.fold_unstemmed(w) for w in typed]
+    out: list[Found] = []
+    i = 0
+    while i < len(words):
+        for j in range(min(len(words), i + lexicon.longest), i, -1):
+            names = lexicon.naming(tuple(words[i:j]))
+            if names:
+                out.append(Found(i, j, tuple(names), False))
+                i = j
+                break
+        else:
+            if len(words[i]) > 2 and words[i] in lexicon.surnames:
+                out.append(Found(i, i + 1, tuple(lexicon.surnames[words[i]]), True))
+            i += 1
     return out
 
 
-def _alternatives(expansions: Mapping[str, Iterable[str]]) -> dict[str, list[tuple[str, ...]]]:
-    """indexed form of a word -> the indexed forms of its other names (each a tuple of words)."""
-    out: dict[str, list[tuple[str, ...]]] = {}
-    for word, others in expansions.items():
-        key = analysis.fold_word(word)
-        for other in others:
-            folded = tuple(analysis.fold_text(other))
-            if folded and folded != (key,) and folded not in out.setdefault(key, []):
-                out[key].append(folded)
-    return {k: v[:MAX_ALTERNATIVES] for k, v in out.items() if v}
+def _contains(words: tuple[str, ...], part: tuple[str, ...]) -> bool:
+    n = len(part)
+    return any(words[k : k + n] == part for k in range(len(words) - n + 1))
 
 
-def expand(tree: Node, expansions: Mapping[str, Iterable[str]]) -> Node:
-    """``tree`` with each term that has other spellings replaced by an OR of them all."""
-    alternatives = _alternatives(expansions)
-    if not alternatives:
-        return tree
-
-    def visit(node: Node) -> Node:
-        if isinstance(node, Term):
-            if (node.field is None or node.field in DEFAULT_FIELDS) and node.text in alternatives:
-                alts: list[Node] = [node]
-                for other in alternatives[node.text]:
-                    alts.append(Term(other[0], node.field) if len(other) == 1 else Phrase(other, node.field))
-                return Or(tuple(alts))
-            return node
-        if isinstance(node, And):
-            return And(tuple(visit(c) for c in node.items))
-        if isinstance(node, Or):
-            return Or(tuple(visit(c) for c in node.items), any_word=node.any_word)
-        if isinstance(node, Not):
-            return Not(visit(node.item))
-        if isinstance(node, AndMaybe):
-            return AndMaybe(visit(node.required), visit(node.optional))
-        return node
-
-    return visit(tree)
+def alternatives(found: Found, typed: Sequence[str], lexicon: Lexicon) -> list[Name]:
+    """The other names of the records ``found`` names: those that do not already contain the
+    typed words (a phrase "Nikolai Yezhov" adds nothing to "Yezhov"), one per spelling."""
+    matched = tuple(analysis.fold_unstemmed(w) for w in typed[found.start : found.end])
+    seen: set[tuple[str, ...]] = {matched}
+    out: list[Name] = []
+    for name in lexicon.other_names(n.record_id for n in found.names):
+        stemmed = tuple(analysis.fold_word(w) for w in name.words)
+        if name.words in seen or stemmed in seen or _contains(name.words, matched):
+            continue
+        seen.update((name.words, stemmed))
+        out.append(name)
+        if len(out) >= MAX_ALTERNATIVES:
+            break
+    return out

@@ -19,6 +19,7 @@ from annotations.models import Annotation
 from annotations.permissions import MAX_REPLY_DEPTH, published_q
 from archive_site.models import Document, Record
 
+from . import analysis
 from .backends.base import IndexEntry
 
 LABELS = {"archive_site.document": "document", "archive_site.record": "record", "annotations.annotation": "annotation"}
@@ -30,8 +31,11 @@ def entry_type_of(model_label: str) -> str:
 
 
 def _stamped(entry: IndexEntry) -> IndexEntry:
+    """The entry with its stamp: a hash of what is indexed and of the analysis version, so that
+    after a change of analysis ``check_index`` reports every entry stale until ``rebuild_index``."""
     data = asdict(entry)
     data.pop("stamp")
+    data["analysis"] = analysis.VERSION
     digest = hashlib.sha1(repr(sorted(data.items())).encode("utf-8")).hexdigest()
     return replace(entry, stamp=digest)
 
@@ -80,13 +84,21 @@ def record_entry(record: Record) -> IndexEntry:
 # The least reviewed status first: a thread is as visible as its least visible part.
 _STATUS_ORDER = {Annotation.Status.REJECTED: 0, Annotation.Status.PENDING: 1, Annotation.Status.APPROVED: 2}
 THREAD = "__".join(["reply_to"] * MAX_REPLY_DEPTH)  # select_related path through every ancestor
+RELATION_ENDS = ("relation_source", "relation_target")
 
 
 def thread_status(annotation: Annotation) -> str:
+    """The least reviewed status of the annotation and every annotation up its thread; for a
+    relation, of it and both its ends (its visibility is never wider than theirs: the write
+    service keeps it so), so the index's access filter admits a relation exactly where the read
+    rule does."""
     status, node = annotation.status, annotation
     while node.reply_to_id is not None:
         node = node.reply_to
         status = min(status, node.status, key=_STATUS_ORDER.__getitem__)
+    if annotation.relation_source_id is not None:
+        for end in (annotation.relation_source, annotation.relation_target):
+            status = min(status, end.status, key=_STATUS_ORDER.__getitem__)
     return status
 
 
@@ -124,7 +136,7 @@ def entries_for(entry_type: str, pks: Iterable[int]) -> dict[int, IndexEntry]:
         return {d.pk: document_entry(d, links.get(d.pk) or _no_links()) for d in Document.objects.filter(pk__in=pks)}
     if entry_type == "record":
         return {r.pk: record_entry(r) for r in Record.objects.filter(pk__in=pks, merged_into__isnull=True)}
-    qs = (Annotation.objects.filter(pk__in=pks).select_related("document", "entity_type", THREAD)
+    qs = (Annotation.objects.filter(pk__in=pks).select_related("document", "entity_type", THREAD, *RELATION_ENDS)
           .defer("document__text").prefetch_related("tags", "records"))  # the entry needs the slug, not the text
     return {a.pk: annotation_entry(a, prefetched=True) for a in qs}
 
@@ -139,7 +151,8 @@ def all_entries(entry_type: str) -> Iterator[IndexEntry]:
         for record in Record.objects.filter(merged_into__isnull=True).order_by("pk").iterator(chunk_size=500):
             yield record_entry(record)
     else:
-        qs = Annotation.objects.select_related("document", "entity_type", THREAD).prefetch_related("tags", "records")
+        qs = (Annotation.objects.select_related("document", "entity_type", THREAD, *RELATION_ENDS)
+              .prefetch_related("tags", "records"))
         for annotation in qs.order_by("pk").iterator(chunk_size=500):
             yield annotation_entry(annotation, prefetched=True)
 

@@ -1,8 +1,9 @@
-"""Searching, as the pages and the API use it: parse the query (``search.parser``), look up the
-other names of the records it names (``alias_expansions``, applied on the tree by
-``search.expansion``), build a SearchQuery with the user's read rule and the limits, run it
-through the search policy (``search.policy``) on the configured backend, then load the rows for
-the hits in one query per type and attach URLs, titles and deep links.
+"""Searching, as the pages and the API use it: parse the query (``search.parser``), rewrite it
+for ranking (``search.ranking``: each word's forms and weights, the other names of the records
+it names from ``search.names`` / ``search.expansion``, words side by side), build a SearchQuery
+with the user's read rule and the limits, run it through the search policy (``search.policy``)
+on the configured backend, then load the rows for the hits in one query per type and attach
+URLs, titles, deep links and how each hit matched (``search.matching``).
 
 Annotation hits are loaded through the read rule again (the index may lag behind the database)
 and their snippets are cut from the comment as loaded, not from the index's copy."""
@@ -11,14 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from django.db.models import Q
-
 from annotations import presenters, selectors
 from annotations.models import EntityType
 from annotations.permissions import reader_clauses
 from archive_site.models import Document, Record
 
-from . import analysis, expansion, policy
+from . import analysis, matching, names, policy, ranking
 from . import snippets as core_snippets
 from .backends import get_search_backend
 from .backends.base import (
@@ -33,36 +32,7 @@ from .backends.base import (
 )
 from .limits import Limits
 from .parser import parse
-from .tree import Parsed
-
-NAME_KINDS = (Record.Kind.PERSON, Record.Kind.PLACE)
-
-
-def _last_word(name: str) -> str | None:
-    words = [w for w, _, _ in analysis.tokenize(name)]
-    return words[-1] if words and len(words[-1]) > 2 else None
-
-
-def alias_expansions(text: str) -> dict[str, tuple[str, ...]]:
-    """Query words that name a person or place record (its label, an alias, or their last word),
-    mapped to the record's other names (their last words): Holtzman -> Goltsman."""
-    words = {w for w, _, _ in analysis.tokenize(text) if len(w) > 2 and not w.isdigit()}
-    words -= {"AND", "OR", "NOT", "TO"}
-    if not words:
-        return {}
-    q = Q()
-    for word in words:
-        q |= Q(search_names__contains=word.lower())
-    candidates = Record.objects.filter(q, kind__in=NAME_KINDS, merged_into__isnull=True).values_list("label", "aliases")
-    expansions: dict[str, set[str]] = {}
-    for label, aliases in candidates[:200]:
-        names = [label, *(aliases or [])]
-        lasts = {w for w in (_last_word(n) for n in names) if w}
-        folded_lasts = {analysis.fold_word(w) for w in lasts}
-        for word in words:
-            if analysis.fold_word(word) in folded_lasts:
-                expansions.setdefault(word, set()).update(w for w in lasts if w.lower() != word.lower())
-    return {w: tuple(sorted(alts)) for w, alts in expansions.items() if alts}
+from .tree import Node, Parsed
 
 
 @dataclass
@@ -78,6 +48,7 @@ class ResultItem:
     author: str = ""
     date: str = ""
     extra: dict = field(default_factory=dict)
+    matched_as: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -87,6 +58,7 @@ class SearchPage:
     results: SearchResults
     items: list[ResultItem]
     facets: dict[str, list[FacetValue]]
+    corrected_from: str | None = None  # the query as typed, when these are a correction's results
 
     @property
     def count(self) -> int:
@@ -137,7 +109,7 @@ def _load_items(results: SearchResults, entry_type: str, user, max_snippets: int
             a = rows.get(h.pk)
             if a is None:
                 continue  # gone, or no longer visible to this reader: the index is catching up
-            snippets = core_snippets.make(a.comment, results.highlight, max_snippets)
+            snippets = core_snippets.make(a.comment, results.highlight, max_snippets, results.phrases)
             items.append(ResultItem(
                 "annotation", a.pk, a.target_quote or a.comment[:80], presenters.link(a), h.score,
                 _snippets(snippets, None), slug=a.document.slug, kind=a.entity_type.key if a.entity_type_id else "",
@@ -161,40 +133,69 @@ def _label_facets(facets: dict[str, tuple[FacetValue, ...]]) -> dict[str, list[F
     return out
 
 
+class Prepared:
+    """A parsed query and everything the search of it needs (``prepare``)."""
+
+    def __init__(self, parsed: Parsed, sq: SearchQuery, rewrite, words: list[ranking.Word]) -> None:
+        self.parsed, self.sq, self.rewrite, self.words = parsed, sq, rewrite, words
+
+
 def prepare(*, user, text: str, type: str = "document", filters: SearchFilters | None = None, page: int = 1,
-            page_size: int = DEFAULT_PAGE_SIZE) -> tuple[Parsed, SearchQuery, dict[str, tuple[str, ...]]]:
-    """The parsed query, the SearchQuery for the backend and the record-name expansions. Raises
-    QueryError / QueryTooExpensive for queries that cannot be read or would cost too much."""
+            page_size: int = DEFAULT_PAGE_SIZE) -> Prepared:
+    """The parsed query and the SearchQuery for the backend, its tree rewritten for ranking.
+    Raises QueryError / QueryTooExpensive for queries that cannot be read or would cost too much."""
     limits = Limits.from_settings()
     budget = limits.budget()
     parsed = parse(text[:MAX_QUERY_LENGTH], limits)
-    expansions = alias_expansions(" ".join(expansion.words(parsed.tree)))
+    lexicon = names.lexicon()
+
+    def rewrite(tree: Node) -> Node:
+        return ranking.rewrite(tree, lexicon).tree
+
+    rewritten = ranking.rewrite(parsed.tree, lexicon)
     sq = SearchQuery(
-        tree=expansion.expand(parsed.tree, expansions), text=parsed.text, type=type,
+        tree=rewritten.tree, text=parsed.text, type=type,
         filters=filters or SearchFilters(), access=reader_clauses(user), page=max(1, page),
         page_size=max(1, min(page_size, MAX_PAGE_SIZE)), highlight=type != "annotation", limits=limits,
         budget=budget,
     )
-    return parsed, sq, expansions
+    return Prepared(parsed, sq, rewrite, rewritten.words)
 
 
 def find(*, user, text: str, **options) -> SearchResults:
     """The backend's answer through the search policy (ids, scores, facets, suggestion), without
     loading rows."""
-    parsed, sq, expansions = prepare(user=user, text=text, **options)
-    return policy.run(get_search_backend(), parsed, sq, expansions)
+    p = prepare(user=user, text=text, **options)
+    return policy.run(get_search_backend(), p.parsed, p.sq, p.rewrite)
+
+
+def count(*, user, text: str, type: str) -> int:
+    """How many entries of ``type`` the query finds as typed (for the page's tabs): one backend
+    call, no retry, no suggestion, no facets."""
+    p = prepare(user=user, text=text, type=type, page_size=1)
+    return get_search_backend().search(replace(p.sq, highlight=False, facets=False)).total
 
 
 def search(*, user, text: str, type: str = "document", filters: SearchFilters | None = None,
-           page: int = 1, page_size: int = DEFAULT_PAGE_SIZE) -> SearchPage:
+           page: int = 1, page_size: int = DEFAULT_PAGE_SIZE, correct: bool = False) -> SearchPage:
     """Raises search.errors.QueryError (QueryTooExpensive included) for queries that cannot be
-    read or would cost too much: the views answer 400."""
-    parsed, sq, expansions = prepare(user=user, text=text, type=type, filters=filters, page=page,
-                                     page_size=page_size)
-    results = policy.run(get_search_backend(), parsed, sq, expansions)
-    items = _load_items(results, type, user, sq.max_snippets)
+    read or would cost too much: the views answer 400. ``correct``: when the query finds nothing
+    and "did you mean" has a correction, the correction's results (``SearchPage.corrected_from``
+    then holds the query as typed)."""
+    p = prepare(user=user, text=text, type=type, filters=filters, page=page, page_size=page_size)
+    results = policy.run(get_search_backend(), p.parsed, p.sq, p.rewrite)
+    if correct and results.total == 0 and results.suggestion:
+        fixed = search(user=user, text=results.suggestion, type=type, filters=filters, page=page,
+                       page_size=page_size)
+        if fixed.count:
+            fixed.corrected_from = p.parsed.text
+            return fixed
+    items = _load_items(results, type, user, p.sq.max_snippets)
+    phonetic = any(w.startswith(analysis.PHONETIC) for w in results.highlight)  # the search fell back to sound
+    for item in items:
+        item.matched_as = matching.matched_as(p.words, item.snippets, item.title, phonetic=phonetic)
     dropped = len(results.hits) - len(items)
     if dropped:  # hits the index still had but the reader may no longer see are not counted either
         results = replace(results, total=max(0, results.total - dropped))
-    return SearchPage(query=parsed.text, type=type, results=results, items=items,
+    return SearchPage(query=p.parsed.text, type=type, results=results, items=items,
                       facets=_label_facets(results.facets))

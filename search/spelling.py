@@ -65,8 +65,9 @@ def correctable(parsed: Parsed, max_length: int) -> list[Word]:
             pairs = zip(node.typed, node.words, node.spans, strict=True)
         else:
             continue
-        for typed, indexed, span in pairs:
+        for typed, _, span in pairs:
             folded = analysis.fold_word(typed, stemming=False)
+            indexed = analysis.fold_word(typed)  # the plain form (the node may be a marked one)
             if typed.isdigit() or not MIN_LENGTH <= len(folded) <= max_length:
                 continue
             out.setdefault(span, Word(typed, folded, indexed, span))

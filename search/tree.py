@@ -9,7 +9,12 @@ but not stemmed (as Whoosh indexed them before: a prefix of a word is not a word
 ``field`` is one of ``TEXT_FIELDS`` + ``"kind"``, or None for the default fields (any of
 ``DEFAULT_FIELDS``: title, body, names, author). ``span`` (where a word was typed in the query
 text) and ``typed`` (as typed) serve spelling; they are None / "" on nodes the core added
-(record-name alternatives)."""
+(record-name alternatives, the other forms of a word: ``search.ranking``).
+
+A word may also be one of the index's marked forms (``search.analysis.forms``: ``=`` exact,
+``~`` variant, ``#`` phonetic): to a backend it is a word like any other. ``boost`` weighs what
+a term or phrase adds to an entry's score (1: as a plain word); ``Fallback`` searches its second
+part only when no word of its first is in the index at all (the phonetic last resort)."""
 
 from __future__ import annotations
 
@@ -37,6 +42,7 @@ class Term(Node):
     field: str | None = None
     typed: str = _field(default="", compare=False)
     span: Span | None = _field(default=None, compare=False)
+    boost: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +52,7 @@ class Phrase(Node):
     slop: int = 1  # 1: adjacent, in order
     typed: tuple[str, ...] = _field(default=(), compare=False)
     spans: tuple[Span, ...] = _field(default=(), compare=False)
+    boost: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +121,17 @@ class AndMaybe(Node):
 
     def children(self) -> tuple[Node, ...]:
         return (self.required, self.optional)
+
+
+@dataclass(frozen=True, slots=True)
+class Fallback(Node):
+    """``primary``, or, when the index holds none of its words, ``secondary``."""
+
+    primary: Node
+    secondary: Node
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.primary, self.secondary)
 
 
 EXPANDING = (Prefix, Wildcard, Fuzzy)  # leaves a backend expands into indexed words (search.limits)

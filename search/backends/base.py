@@ -160,6 +160,10 @@ class SearchResults:
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
     highlight: frozenset[str] = frozenset()  # indexed words the query matched in the text field
+    # phrases the query matched in the text field: (words, slop); their words are marked only
+    # where the phrase stands (search.snippets), unless they are in ``highlight`` too
+    phrases: tuple[tuple[tuple[str, ...], int], ...] = ()
+    fell_back: bool = False  # some word was found only by its Fallback (sound): the policy may still correct it
 
 
 @dataclass(frozen=True)

@@ -108,17 +108,20 @@ class PostgresBackend(SearchBackend):
             hits, total = self._page(compiled, where, params, page, size)
             facets = r_mod.facet_counts(sq.type, where, params) if sq.facets else {}
         out = []
+        phrases = tuple(compiled.phrases)
         for object_id, score, body in hits:
-            snippets = core_snippets.make(body, compiled.highlight, sq.max_snippets) if sq.highlight else ()
+            snippets = (core_snippets.make(body, compiled.highlight, sq.max_snippets, phrases)
+                        if sq.highlight else ())
             out.append(Hit(type=sq.type, pk=int(object_id), score=float(score), snippets=snippets))
         return SearchResults(total=total, hits=tuple(out), facets=facets, page=page, page_size=size,
-                             highlight=frozenset(compiled.highlight))
+                             highlight=frozenset(compiled.highlight), phrases=phrases, fell_back=compiled.fell_back)
 
     @staticmethod
     def _page(compiled, where, params, page, size):
-        if compiled.rank:
-            score = f"ts_rank_cd('{RANK_WEIGHTS}', e.vector, %s::tsquery, {RANK_NORMALIZATION})"
-            score_params = [compiled.rank]
+        if compiled.rank:  # the weighted sum of each rank part's cover density
+            score = " + ".join(f"{float(weight)!r} * ts_rank_cd('{RANK_WEIGHTS}', e.vector, %s::tsquery, "
+                               f"{RANK_NORMALIZATION})" for weight, _ in compiled.rank)
+            score_params = [text for _, text in compiled.rank]
         else:
             score, score_params = "0.0", []
         sql = (f"SELECT e.object_id, {score} AS score, e.body, count(*) OVER () FROM search_searchentry e "

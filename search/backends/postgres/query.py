@@ -26,14 +26,17 @@ __all__ = ["Compiled", "compile_query", "filter_sql"]
 
 @dataclass
 class Compiled:
-    """A query as SQL: ``where`` (with ``params``) selects matching entries; ``rank`` is a tsquery
-    for ts_rank_cd (the words that count for relevance); ``highlight`` the indexed words it
-    matches in the text, for snippets."""
+    """A query as SQL: ``where`` (with ``params``) selects matching entries; ``rank`` the tsqueries
+    for ts_rank_cd, each with its weight (the words that count for relevance, grouped by their
+    ``boost``); ``highlight`` the indexed words it matches in the text and ``phrases`` the phrases,
+    for snippets."""
 
     where: str
     params: list
-    rank: str | None
+    rank: list[tuple[float, str]]  # (weight, tsquery): the score is the weighted sum of their ts_rank_cd
     highlight: set[str] = field(default_factory=set)
+    phrases: list[tuple[tuple[str, ...], int]] = field(default_factory=list)
+    fell_back: bool = False  # a Fallback compiled its second part
 
 
 class _Ts:
@@ -61,9 +64,11 @@ def _as_sql(node, column: str = "e.vector") -> _Sql:
 class _Compiler:
     def __init__(self, limits: Limits):
         self.limits = limits
-        self.rank_parts: list[str] = []
+        self.rank_parts: list[tuple[float, str]] = []
         self.highlight: set[str] = set()
+        self.phrases: list[tuple[tuple[str, ...], int]] = []
         self.expanded = 0
+        self.fell_back = False
 
     # --- leaves ------------------------------------------------------------------------------
 
@@ -71,7 +76,7 @@ class _Compiler:
     def _fields(node) -> tuple[str, ...]:
         return t.DEFAULT_FIELDS if node.field is None else (node.field,)
 
-    def _word(self, fieldname: str, word: str, *, negated: bool, prefix: bool = False) -> _Ts | _Sql:
+    def _word(self, fieldname: str, word: str, *, negated: bool, prefix: bool = False, boost: float = 1.0) -> _Ts | _Sql:
         if fieldname == "kind":
             return _Sql("e.kind_vector @@ %s::tsquery", [quote_lexeme(word) + (":*" if prefix else "")])
         weight = WEIGHTS.get(fieldname)
@@ -81,7 +86,7 @@ class _Compiler:
         if fieldname == "body" and not negated and not prefix:
             self.highlight.add(word)
         if not negated:
-            self.rank_parts.append(text)
+            self.rank_parts.append((boost, text))
         return _Ts(text)
 
     def _each_field(self, node, make) -> object:
@@ -111,7 +116,7 @@ class _Compiler:
                 self.highlight.update(words)
             text = "(" + " | ".join(f"{quote_lexeme(w)}:{ALL_WEIGHTS}" for w in words) + ")"
             if not negated:
-                self.rank_parts.append(text)
+                self.rank_parts.append((1.0, text))
             return _Ts(text)
         return self._combine("|", [self._word(node.field, w, negated=negated) for w in words])
 
@@ -135,16 +140,18 @@ class _Compiler:
         glue = " <-> " if node.slop <= 1 else " & "
         text = "(" + glue.join(f"{quote_lexeme(w)}:{weight}" for w in node.words) + ")"
         if fieldname == "body" and not negated:
-            self.highlight.update(node.words)
+            self.phrases.append((node.words, node.slop))
         if not negated:
-            self.rank_parts.append(text)
+            self.rank_parts.append((node.boost, text))
         return _Ts(text)
 
     # --- the tree ----------------------------------------------------------------------------
 
     def visit(self, node: t.Node, negated: bool = False):
         if isinstance(node, t.Term):
-            return self._each_field(node, lambda f: self._word(f, node.text, negated=negated))
+            return self._each_field(node, lambda f: self._word(f, node.text, negated=negated, boost=node.boost))
+        if isinstance(node, t.Fallback):
+            return self._fallback(node, negated)
         if isinstance(node, t.Phrase):
             return self._each_field(node, lambda f: self._phrase(f, node, negated))
         if isinstance(node, t.Prefix):
@@ -178,6 +185,19 @@ class _Compiler:
         if isinstance(node, t.Or):
             return self._combine("|", [self.visit(c, negated) for c in node.items])
         raise QueryError("The query could not be read.")  # a node type this backend does not know
+
+    def _fallback(self, node: t.Fallback, negated: bool):
+        """The first part, unless no entry holds any of its words: then the second."""
+        saved = (len(self.rank_parts), set(self.highlight), len(self.phrases))
+        primary = self.visit(node.primary, negated)
+        if primary is not NOTHING and not (isinstance(primary, _Ts) and not _any_entry(primary.text)):
+            return primary
+        del self.rank_parts[saved[0]:]
+        del self.phrases[saved[2]:]
+        self.highlight = saved[1]
+        secondary = self.visit(node.secondary, negated)
+        self.fell_back = self.fell_back or secondary is not NOTHING
+        return secondary
 
     # --- combining ---------------------------------------------------------------------------
 
@@ -226,14 +246,35 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _any_entry(tsquery: str) -> bool:
+    """Whether any entry's vector matches ``tsquery`` (one probe of the GIN index)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM search_searchentry e WHERE e.vector @@ %s::tsquery)", [tsquery])
+        return bool(cursor.fetchone()[0])
+
+
+def _rank(parts: list[tuple[float, str]], whole: str | None) -> list[tuple[float, str]]:
+    """The rank parts grouped by weight. When the whole query is one tsquery it stands for the
+    plain words (cover density then sees how close they are); the weighted forms add to it."""
+    groups: dict[float, list[str]] = {}
+    for boost, text in parts:
+        groups.setdefault(boost, []).append(text)
+    out = [(1.0, whole)] if whole else []
+    for boost, texts in sorted(groups.items()):
+        if whole and boost == 1.0:
+            continue
+        out.append((boost, " | ".join(dict.fromkeys(texts))))
+    return out
+
+
 def compile_query(tree: t.Node, limits: Limits) -> Compiled:
     compiler = _Compiler(limits)
     node = compiler.visit(tree)
     if isinstance(node, _Ts):
-        # The whole query is one tsquery: rank with it (cover density then sees proximity).
-        return Compiled("e.vector @@ %s::tsquery", [node.text], node.text, compiler.highlight)
-    rank = " | ".join(compiler.rank_parts) or None
-    return Compiled(node.sql, node.params, rank, compiler.highlight)
+        return Compiled("e.vector @@ %s::tsquery", [node.text], _rank(compiler.rank_parts, node.text),
+                        compiler.highlight, compiler.phrases, compiler.fell_back)
+    return Compiled(node.sql, node.params, _rank(compiler.rank_parts, None), compiler.highlight, compiler.phrases,
+                    compiler.fell_back)
 
 
 def filter_sql(sq: SearchQuery, *, with_facets: bool = True) -> tuple[str, list]:

@@ -1,7 +1,7 @@
 """Writing the postgres backend's tables: an IndexEntry becomes one ``search_searchentry`` row whose
 ``tsvector`` is built here from ``search.analysis`` tokens (the same folding and stemming as the
-Whoosh index), written as a tsvector literal so that PostgreSQL's own parser and dictionaries never
-touch the words."""
+Whoosh index, and every form of a word at its position: ``analysis.forms``), written as a tsvector
+literal so that PostgreSQL's own parser and dictionaries never touch the words."""
 
 from __future__ import annotations
 
@@ -42,16 +42,18 @@ def vector_literal(fields: Sequence[tuple[str, str]]) -> tuple[str, set[str]]:
     for text, weight in fields:
         last = start
         for token in analysis.analyze(text or ""):
-            word = token.text[:MAX_TERM_LENGTH]
             pos = min(start + token.position, MAX_POSITION)
             last = pos
-            taken = seen.setdefault(word, set())
-            if pos in taken or len(taken) >= MAX_POSITIONS_PER_WORD:
-                continue
-            taken.add(pos)
-            positions.setdefault(word, []).append(f"{pos}{weight}")
+            for form in analysis.forms(token.original):  # every form at the word's position
+                word = form[:MAX_TERM_LENGTH]
+                taken = seen.setdefault(word, set())
+                if pos in taken or len(taken) >= MAX_POSITIONS_PER_WORD:
+                    continue
+                taken.add(pos)
+                positions.setdefault(word, []).append(f"{pos}{weight}")
         start = min(last + 2, MAX_POSITION)
-    return _literal(positions), set(positions)
+    # The vocabulary (fuzzy terms, wildcards, spelling) holds the plain forms only.
+    return _literal(positions), {w for w in positions if not analysis.is_marked(w)}
 
 
 def row(entry: IndexEntry) -> tuple[tuple, set[str]]:

@@ -16,6 +16,7 @@ from itertools import islice
 
 from django.conf import settings
 from whoosh import collectors, writing
+from whoosh import query as wq
 from whoosh.reading import TermNotFound
 
 from search import snippets as core_snippets
@@ -85,11 +86,11 @@ class WhooshBackend(SearchBackend):
             compiled = q_mod.compile_tree(searcher.reader(), sq, self.docsets)
             allowed = self.docsets.allowed(searcher, q_mod.combined_filter(sq))
             ranked = _ranked(searcher, compiled.query, allowed, page * size, budget)
-            matched = _matched(searcher, compiled.query, allowed, budget)
+            matched = _matched(searcher, _required(compiled.query), allowed, budget)
             shown = ranked[(page - 1) * size : page * size]
-            terms = compiled.highlight
-            marks = (r_mod.marked_words(searcher.reader(), (hit.docnum for hit in shown), terms)
-                     if sq.highlight and terms else {})
+            terms, phrases = compiled.highlight, tuple(compiled.phrases)
+            marks = (r_mod.marked_words(searcher.reader(), (hit.docnum for hit in shown), terms, phrases=phrases)
+                     if sq.highlight and (terms or phrases) else {})
         hits = []
         for hit in shown:
             snippets = (core_snippets.snippets(hit.get("body", ""), marks[hit.docnum], sq.max_snippets)
@@ -97,7 +98,7 @@ class WhooshBackend(SearchBackend):
             hits.append(Hit(type=hit["type"], pk=int(hit["pk"]), score=float(hit.score), snippets=snippets))
         facets = r_mod.facet_counts(self.docsets, searcher, matched, sq.type) if sq.facets else {}
         return SearchResults(total=len(matched), hits=tuple(hits), facets=facets, page=page, page_size=size,
-                             highlight=frozenset(terms))
+                             highlight=frozenset(terms), phrases=phrases, fell_back=compiled.fell_back)
 
     def suggest(self, words: Sequence[str], query: SearchQuery, max_distance: int) -> dict[str, tuple[Candidate, ...]]:
         searcher = self._searcher()
@@ -217,6 +218,13 @@ def _ranked(searcher, q, allowed: set[int], limit: int, budget: Budget):
     collector = collectors.FilterCollector(_Deadline(searcher.collector(limit=limit), budget), allow=allowed)
     searcher.search_with_collector(q, collector)
     return collector.results()
+
+
+def _required(q):
+    """What decides the matches: a ranking-only part (``ANDMAYBE``) is left out of the count."""
+    while isinstance(q, wq.AndMaybe):
+        q = q.a
+    return q
 
 
 def _matched(searcher, q, allowed: set[int], budget: Budget) -> set[int]:

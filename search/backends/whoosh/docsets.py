@@ -19,6 +19,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
+from search.analysis import is_marked
 from search.limits import Budget
 
 from . import fuzzy
@@ -101,10 +102,10 @@ class DocSets:
         segment = leaf_reader.segment()
         key = None if segment is None else ("words", fieldnames, segment.segment_id())
 
-        def build() -> list[str]:
+        def build() -> list[str]:  # the plain forms only: a marked form is never a fuzzy or spelling word
             if len(fieldnames) == 1:
-                return [_text(w) for w in _lexicon(leaf_reader, fieldnames[0])]
-            return sorted({_text(w) for f in fieldnames for w in _lexicon(leaf_reader, f)})
+                return [w for w in map(_text, _lexicon(leaf_reader, fieldnames[0])) if not is_marked(w)]
+            return sorted({w for f in fieldnames for w in map(_text, _lexicon(leaf_reader, f)) if not is_marked(w)})
 
         return self._get(key, build)
 

@@ -56,6 +56,8 @@ class Compiled:
     query: wq.Query
     highlight: set[str] = field(default_factory=set)  # indexed words matched in the text field
     expanded: int = 0  # words the prefix, wildcard and fuzzy nodes stand for
+    phrases: list[tuple[tuple[str, ...], int]] = field(default_factory=list)  # phrases matched in the text
+    fell_back: bool = False  # a Fallback compiled its second part
 
 
 class Compiler:
@@ -65,7 +67,9 @@ class Compiler:
         self.limits = limits
         self.budget = budget
         self.highlight: set[str] = set()
+        self.phrases: list[tuple[tuple[str, ...], int]] = []
         self.expanded = 0
+        self.fell_back = False
 
     def compile(self, node: t.Node) -> Compiled:
         q = self.visit(node, False)
@@ -75,7 +79,7 @@ class Compiler:
             q = wq.Every()
         elif isinstance(q, wq.Not):  # a query of exclusions only: everything but them
             q = wq.And([wq.Every(), q])
-        return Compiled(q, self.highlight, self.expanded)
+        return Compiled(q, self.highlight, self.expanded, self.phrases, self.fell_back)
 
     # --- leaves --------------------------------------------------------------------------------
 
@@ -101,13 +105,13 @@ class Compiler:
         fields = [f for f in self._fields(node) if (f, node.text) in self.reader]
         for f in fields:
             self._mark(f, (node.text,), negated)
-        return self._any([wq.Term(f, node.text) for f in fields])
+        return self._any([wq.Term(f, node.text, boost=node.boost) for f in fields])
 
     def phrase(self, node: t.Phrase, negated: bool):
         fields = [f for f in self._fields(node) if all((f, w) in self.reader for w in node.words)]
-        for f in fields:
-            self._mark(f, node.words, negated)
-        return self._any([wq.Phrase(f, list(node.words), slop=node.slop) for f in fields])
+        if TEXT_FIELD in fields and not negated:  # its words are marked where the phrase stands
+            self.phrases.append((node.words, node.slop))
+        return self._any([wq.Phrase(f, list(node.words), slop=node.slop, boost=node.boost) for f in fields])
 
     def expanded_words(self, node, negated: bool):
         limit = self.limits.max_expansions_per_term
@@ -171,6 +175,13 @@ class Compiler:
             return self.expanded_words(node, negated)
         if isinstance(node, t.YearRange):
             return wq.NumericRange("year", node.low, node.high)
+        if isinstance(node, t.Fallback):  # the second part only when the index has no word of the first
+            primary = self.visit(node.primary, negated)
+            if primary is not _NOTHING:
+                return primary
+            secondary = self.visit(node.secondary, negated)
+            self.fell_back = self.fell_back or secondary is not _NOTHING
+            return secondary
         if isinstance(node, t.Not):
             inner = self.visit(node.item, not negated)
             if inner is _NOTHING:

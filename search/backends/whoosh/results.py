@@ -1,7 +1,7 @@
 """Turning Whoosh results into SearchResults: facet counts, and the marks snippets are cut around.
 
 Snippets mark the words the query matched where the index says they are: the ``body`` field
-stores each word's character offsets (``chars=True``), written by the same analysis that the
+stores each word's position and character offsets (``chars=True``), written by the same analysis that the
 query's words went through, so highlighting and matching agree without re-analysing the text.
 Only the page of hits shown is read (``marked_words``); ``search.snippets`` then cuts passages
 around the marks (the same passages its ``marks_in`` would give for the text)."""
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from search import snippets
 from search.backends.base import FacetValue
 
 TEXT_FIELD = "body"
@@ -40,13 +41,14 @@ def facet_counts(docsets, searcher, matched: set[int], entry_type: str) -> dict[
     return out
 
 
-def marked_words(reader, docnums: Iterable[int], terms: set[str], fieldname: str = TEXT_FIELD) -> dict[int, list[tuple[int, int]]]:
-    """For each of ``docnums`` (top-level document numbers of ``reader``), the [start, end) str
-    offsets of its words whose indexed form is in ``terms``, in text order, read from the
-    postings' stored character offsets: one postings cursor per term and segment, moved forward
+def occurrences(reader, docnums: Iterable[int], terms: set[str],
+                fieldname: str = TEXT_FIELD) -> dict[int, dict[str, list[tuple[int, int, int]]]]:
+    """For each of ``docnums`` (top-level document numbers of ``reader``), each of ``terms`` it
+    holds with its [(position, start, end)] (str offsets), read from the postings' stored
+    positions and character offsets: one postings cursor per term and segment, moved forward
     through the page's documents in order."""
     wanted = sorted(set(docnums))
-    found: dict[int, list[tuple[int, int]]] = {d: [] for d in wanted}
+    found: dict[int, dict[str, list[tuple[int, int, int]]]] = {d: {} for d in wanted}
     if not wanted or not terms:
         return found
     for leaf, base in reader.leaf_readers():
@@ -65,7 +67,15 @@ def marked_words(reader, docnums: Iterable[int], terms: set[str], fieldname: str
                     if not postings.is_active():
                         break
                 if postings.id() == docnum:
-                    found[docnum + base].extend((s, e) for _, s, e in postings.value_as("characters"))
-    for marks in found.values():
-        marks.sort()
+                    found[docnum + base].setdefault(term, []).extend(postings.value_as("characters"))
     return found
+
+
+def marked_words(reader, docnums: Iterable[int], terms: set[str], fieldname: str = TEXT_FIELD,
+                 phrases=()) -> dict[int, list[tuple[int, int]]]:
+    """For each of ``docnums``, the sorted [start, end) str offsets of its words to mark: those
+    whose indexed form is in ``terms``, and the words of ``phrases`` where the phrase stands
+    (``search.snippets.select``)."""
+    wanted = set(terms) | {w for phrase, _ in phrases for w in phrase}
+    return {d: snippets.select(occ, terms, phrases)
+            for d, occ in occurrences(reader, docnums, wanted, fieldname).items()}

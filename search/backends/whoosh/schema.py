@@ -55,31 +55,48 @@ class FoldingTokenizer(Tokenizer):
                 yield t
 
 
-class FoldingFilter(Filter):
-    """Case, accent and transliteration folding (``analysis.fold_word`` without stemming)."""
-
-    def __call__(self, tokens):
-        fold = analysis.fold_unstemmed
-        for t in tokens:
-            text = t.text
-            if "*" in text or "?" in text:  # WILDCARDS
-                t.text = "".join(p if p in WILDCARDS else fold(p) for p in _split_wildcards(text))
-            else:
-                t.text = fold(text)
-            yield t
-
-
-class StemmingFilter(Filter):
-    """English stemming (``analysis.stem``); skipped for wildcard terms and for spelling words."""
+class FormsFilter(Filter):
+    """The forms of each word (``analysis.forms``) at its position when indexing: the stemmed form,
+    the exact one and, for names, the variant and phonetic ones. A query analysed by Whoosh's own
+    parser (the plain-Whoosh baseline in bench/) gets the stemmed form only, and a wildcard term
+    its folded letters."""
 
     is_morph = True
 
     def __call__(self, tokens):
-        stem = analysis.stem
+        fold, stemmed, forms = analysis.fold_unstemmed, analysis.fold_word, analysis.forms
         for t in tokens:
             text = t.text
-            if "*" not in text and "?" not in text:  # WILDCARDS
-                t.text = stem(text)
+            if "*" in text or "?" in text:  # WILDCARDS
+                t.text = "".join(p if p in WILDCARDS else fold(p) for p in _split_wildcards(text))
+                yield t
+            elif t.mode == "index":
+                for form in forms(text):
+                    t.text = form
+                    yield t
+            else:
+                t.text = stemmed(text)
+                yield t
+
+
+class FoldingFilter(Filter):
+    """Before the index held every form of a word: kept so that an index written then still opens
+    (its pickled schema names this class) until ``rebuild_index`` replaces it."""
+
+    def __call__(self, tokens):
+        for t in tokens:
+            t.text = analysis.fold_unstemmed(t.text)
+            yield t
+
+
+class StemmingFilter(Filter):
+    """See ``FoldingFilter``: kept for indexes written before ``FormsFilter``."""
+
+    is_morph = True
+
+    def __call__(self, tokens):
+        for t in tokens:
+            t.text = analysis.stem(t.text)
             yield t
 
 
@@ -98,7 +115,7 @@ def _split_wildcards(text: str) -> list[str]:
     return out
 
 
-ANALYZER = FoldingTokenizer() | FoldingFilter() | StemmingFilter()
+ANALYZER = FoldingTokenizer() | FormsFilter()
 
 
 def text_field(boost: float = 1.0, stored: bool = False, spelling: bool = False) -> fields.TEXT:
