@@ -87,6 +87,10 @@ def record_change(annotation: Annotation, *, user, reason: str = "", history_typ
         annotation.save()
     _write_history(annotation, history_type, user, reason)
     _changed(annotation)
+    if annotation.relation_source_id is None and annotation.reply_to_id is None:
+        # A relation's index entry carries its ends' review status (search.indexing): re-index them.
+        for relation in Annotation.objects.filter(Q(relation_source=annotation) | Q(relation_target=annotation)):
+            _changed(relation)
     return annotation
 
 

@@ -240,3 +240,26 @@ def test_a_reader_who_cannot_see_both_ends_does_not_see_a_relation_in_history(us
     assert bob.get(f"/api/annotations/{pk}/history/").status_code == 200
     Annotation.objects.filter(pk=zinoviev.pk).update(visibility="private")
     assert bob.get(f"/api/annotations/{pk}/history/").status_code == 404
+
+
+def test_search_finds_a_relation_only_where_the_read_rule_shows_it(user_api, curator_api, api_client, ends):
+    vyshinsky, zinoviev = ends
+    Annotation.objects.filter(pk__in=[vyshinsky.pk, zinoviev.pk]).update(visibility="public")
+    made = user_api.post("/api/annotations/", relation_payload(vyshinsky, zinoviev, comment="prosecutorial zeal",
+                                                              visibility="public"), format="json").json()
+    pk = int(made["id"].rstrip("/").rsplit("/", 1)[-1])
+    assert curator_api.post(f"/api/annotations/{pk}/review/", {"status": "approved"}, format="json").status_code == 200
+    for end in (vyshinsky, zinoviev):
+        assert curator_api.post(f"/api/annotations/{end.pk}/review/", {"status": "approved"}, format="json").status_code == 200
+    found = api_client.get("/api/search/?q=prosecutorial&type=annotation").json()
+    assert found["count"] == 1
+    # An end rejected: the relation's index entry follows, and a visitor no longer finds it.
+    assert curator_api.post(f"/api/annotations/{zinoviev.pk}/review/", {"status": "rejected", "reason": "no"},
+                            format="json").status_code == 200
+    assert api_client.get("/api/search/?q=prosecutorial&type=annotation").json()["count"] == 0
+    from search.backends import get_search_backend
+    from search.backends.base import ANONYMOUS, SearchQuery
+    from search.parser import parse
+
+    raw = get_search_backend().search(SearchQuery(tree=parse("prosecutorial").tree, type="annotation", access=ANONYMOUS))
+    assert raw.total == 0  # the index itself, not only the rows loaded after it
