@@ -189,3 +189,25 @@ def test_the_review_queue_shows_a_batch_as_one_item_approved_all_at_once(user_ap
     assert set(Annotation.objects.filter(batch=batch).values_list("status", flat=True)) == {"approved"}
     assert curator_api.get("/api/annotations/review/").json()["batches"] == []
     assert user_api.post(f"/api/batches/{batch.pk}/review/", {"status": "approved"}, format="json").status_code == 403
+
+
+def test_the_review_page_shows_a_batch_as_one_row_approved_or_rejected_whole(user_api, archive, curator):
+    from django.test import Client
+
+    record, *_ = archive
+    batch = _batch(user_api, record)
+    page = Client()
+    page.force_login(curator)
+    html = page.get("/curate/review/").content.decode()
+    assert f'data-batch-id="{batch.pk}"' in html and "4 annotations waiting in 2 documents" in html
+    assert "Nothing to review with these filters." in html  # no single annotation waits beside the batch
+    opened = page.get(f"/curate/review/?batch={batch.pk}").content.decode()
+    assert opened.count('name="ids"') == 4 and "Back to the whole queue" in opened
+    refused = page.post(f"/curate/review/batches/{batch.pk}/", {"action": "rejected", "next": "/curate/review/"},
+                        follow=True)
+    assert "Say why the annotation is rejected" in refused.content.decode()
+    assert set(Annotation.objects.filter(batch=batch).values_list("status", flat=True)) == {"pending"}
+    done = page.post(f"/curate/review/batches/{batch.pk}/", {"action": "rejected", f"reason-batch-{batch.pk}": "Another Yagoda",
+                                                             "next": "/curate/review/"}, follow=True)
+    assert f"Batch {batch.pk}: 4 annotations marked rejected." in done.content.decode()
+    assert set(Annotation.objects.filter(batch=batch).values_list("review_reason", flat=True)) == {"Another Yagoda"}
