@@ -15,7 +15,7 @@ export DEBUG ?= 1
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres setup install migrate load index serve lint bench clean lock browser \
+.PHONY: run test test-postgres setup install migrate load index serve lint bench clean lock browser ocr \
 	superuser curator token
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -36,7 +36,7 @@ load: migrate
 index: load
 	@$(MANAGE) rebuild_index --no-progress
 
-setup: index
+setup: index ocr
 
 # The index worker and the web server side by side; the last lines printed are the address and one line
 # per service (the web server's banner is left out; its request log and errors still show).
@@ -84,11 +84,24 @@ browser:
 	    && echo "installed Chromium for the browser tests" ) || \
 	  echo "no browser: Chromium could not be installed; the browser tests will be skipped"
 
-test: setup browser
+# Sources as they come: Debian's Tesseract (English and Russian data) for OCR, and jing for the TEI
+# tests; installed where missing. Never fails: without them OCR is reported as unavailable and the
+# OCR and TEI-validation tests skip and say why.
+ocr:
+	@missing=""; command -v tesseract >/dev/null 2>&1 || missing="$$missing tesseract-ocr"; \
+	  for lang in eng rus; do [ -f /usr/share/tesseract-ocr/5/tessdata/$$lang.traineddata ] || \
+	    [ -f /usr/share/tesseract-ocr/4.00/tessdata/$$lang.traineddata ] || missing="$$missing tesseract-ocr-$$lang"; done; \
+	  command -v jing >/dev/null 2>&1 || missing="$$missing jing"; \
+	  [ -z "$$missing" ] || \
+	  ( (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null 2>&1 \
+	    && echo "installed$$missing for OCR and TEI validation" ) || \
+	  echo "could not install$$missing: OCR is unavailable and those tests will be skipped"
+
+test: setup browser ocr
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The whole suite on PostgreSQL (a throwaway database; see .ci/run for how a server is found).
-test-postgres:
+test-postgres: ocr
 	.ci/run --postgres-only
 
 lint: install
