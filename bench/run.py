@@ -15,7 +15,7 @@ scaling rows). Every run works in its own temporary data dir with its own server
 the end. Other knobs: BENCH_CORPORA (comma list, e.g. ``seed,gen:1000,gen:10000,wiki:2000``),
 BENCH_SCALING (comma list of N, default 1000,10000,100000), BENCH_SCALING_CHARS (default 600),
 BENCH_WORKERS / BENCH_THREADS (gunicorn), BENCH_PHASES (comma list of
-corpora,annotations,autocomplete,hostile,scaling), BENCH_HOSTILE_CORPORA (default ``seed,gen:10000``),
+corpora,annotations,autocomplete,hostile,scaling,ingest), BENCH_HOSTILE_CORPORA (default ``seed,gen:10000``),
 BENCH_POSTGRES=0 (skip PostgreSQL), BENCH_PROFILE=1
 (pyinstrument report of the search workload per corpus in bench/results/profile-*.txt),
 BENCH_KEEP=1 (keep the temp dir), BENCH_OUT (JSON path).
@@ -546,6 +546,12 @@ def main() -> int:
             finally:
                 if use_pg:
                     drop_pg()
+        if "ingest" in PHASES:  # bench/ingest.py: text-layer PDF and OCR pages/s, upload to searchable
+            from bench.ingest import ingest_phase
+            from bench.ingest import table as ingest_table
+
+            result["ingest"] = ingest_phase(work)
+            print(ingest_table(result["ingest"]))
         if "hostile" in PHASES:
             for spec in HOSTILE_CORPORA:
                 row = hostile_phase(work, spec)

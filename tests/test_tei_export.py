@@ -13,7 +13,7 @@ from annotations import services
 from annotations.models import Annotation, EntityType
 from annotations.schemas import AnnotationInput
 from archive_site import document_services
-from archive_site.models import Document, Record
+from archive_site.models import Record
 from curation import tei
 
 from .ingest_samples import needs_jing
