@@ -94,7 +94,8 @@ def _child() -> dict:
 def ingest_phase(work: Path | None = None) -> dict:
     """Run the measurements in a child process with its own data dir."""
     data = Path(tempfile.mkdtemp(prefix="ingest-", dir=work))
-    env = {**os.environ, "ARCHIVE_DATA_DIR": str(data), "DEBUG": "1", "TASKS_BACKEND": "django_tasks_db.DatabaseBackend"}
+    env = {**os.environ, "ARCHIVE_DATA_DIR": str(data), "DEBUG": "1", "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
+           "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost"}
     env.pop("DATABASE_URL", None)
     done = subprocess.run([PY, str(Path(__file__).resolve()), "--child"], cwd=REPO, env=env, capture_output=True, text=True,
                           timeout=1800)
