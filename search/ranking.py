@@ -41,9 +41,9 @@ NAME_VARIANT = 1.25  # a name word's transliteration variants (Piatakov for Pyat
 VARIANT = 0.6  # readings in other conventions and scripts
 RECORD = 0.5  # the other names of a record
 PHONETIC = 0.1  # sounds alike: the last resort
-PHRASE = 2.5  # the words of a run side by side (at most PHRASE_SLOP - 1 words between: "Yezhov's NKVD")
+PHRASE = 8.0  # the words of a run side by side (at most PHRASE_SLOP - 1 words between: "Yezhov's NKVD")
 PHRASE_SLOP = 2
-NEAR = 1.0  # the words of a run within NEAR_SLOP words of each other
+NEAR = 2.0  # the words of a run within NEAR_SLOP words of each other
 NEAR_SLOP = 8
 MIN_PHONETIC = 4  # letters a word needs before it is looked for by sound
 MIN_PHONETIC_DIGITS = 3  # coded sounds a key needs (a short key, 480000 for "shell", sounds like too much)
@@ -242,8 +242,10 @@ def _together(node: Node, plain: list[Term]) -> Node:
         return node
     f = fields.pop()
     words = tuple(t.text for t in plain)
-    boost = combine(Or, [Phrase(words, f, PHRASE_SLOP, boost=PHRASE), Phrase(words, f, NEAR_SLOP, boost=NEAR)])
-    return AndMaybe(node, boost)
+    parts: list[Node] = [Phrase(words, f, PHRASE_SLOP, boost=PHRASE), Phrase(words, f, NEAR_SLOP, boost=NEAR)]
+    if len(words) == 2:  # two words close together count in either order ("battle deep")
+        parts.append(Phrase(words[::-1], f, NEAR_SLOP, boost=NEAR))
+    return AndMaybe(node, combine(Or, parts))
 
 
 def rewrite(tree: Node, lexicon: Lexicon) -> Rewritten:

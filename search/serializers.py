@@ -56,6 +56,18 @@ class AbsoluteURLField(serializers.CharField):
         return self.context["request"].build_absolute_uri(value)
 
 
+# "as" is a Python keyword, so the class is built from a dict of its fields.
+MatchSerializer = type("MatchSerializer", (serializers.Serializer,), {
+    "__doc__": "How a hit matched one word of the query.",
+    "word": serializers.CharField(help_text="A word of the query, as typed"),
+    "as": serializers.ChoiceField(choices=["exact", "stem", "variant", "record", "phonetic"],
+                                  help_text="How the hit matched it: as typed (after case and accent folding), a stem "
+                                            "relative, a transliteration variant, another name of a record it names, "
+                                            "or by sound (the last resort)"),
+    "found": serializers.CharField(help_text="The word as the hit writes it (Yezhov for Ежов)"),
+})
+
+
 class ResultSerializer(serializers.Serializer):
     type = serializers.CharField()
     id = serializers.IntegerField()
@@ -68,6 +80,7 @@ class ResultSerializer(serializers.Serializer):
     author = serializers.CharField(allow_blank=True)
     date = serializers.CharField(allow_blank=True)
     snippets = SnippetSerializer(many=True)
+    matched_as = MatchSerializer(many=True, help_text='How each query word matched: [{"word", "as", "found"}]')
     extra = serializers.DictField(required=False, help_text="Annotations: their document, creator and status")
 
     def to_representation(self, instance) -> dict:

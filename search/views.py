@@ -23,7 +23,11 @@ FACET_TITLES = {"kind": "Kind", "author": "Author", "decade": "Decade", "year": 
                 "entity_type": "Entity type", "record": "Linked record"}
 
 
-def _run(request, data):
+ENTRY_TYPES = ("document", "record", "annotation")
+MATCH_WORDS = {"stem": "a form of", "variant": "a spelling of", "record": "another name for", "phonetic": "sounds like"}
+
+
+def _run(request, data, *, correct: bool = False):
     """(SearchPage, None) or (None, error message)."""
     ser = SearchInputSerializer(data=data)
     if not ser.is_valid():
@@ -31,7 +35,7 @@ def _run(request, data):
     d = ser.validated_data
     try:
         page = services.search(user=request.user, text=d["q"], type=d["type"], filters=ser.filters(),
-                               page=d["page"], page_size=d["page_size"])
+                               page=d["page"], page_size=d["page_size"], correct=correct)
     except QueryError as exc:
         return None, {"q": [str(exc)]}, ser
     except SearchError as exc:
@@ -63,11 +67,32 @@ class SearchAPIView(APIView):
         return Response(SearchOutputSerializer(page, context={"request": request}).data)
 
 
+def _tab_counts(request, page) -> dict[str, int]:
+    """How many entries of each type the query finds, for the tabs (the shown type's own count;
+    the others as typed, without the facet filters, which belong to one type)."""
+    counts = {page.type: page.count}
+    for entry_type in ENTRY_TYPES:
+        if entry_type not in counts:
+            try:
+                counts[entry_type] = services.count(user=request.user, text=page.query, type=entry_type)
+            except SearchError:  # QueryError included: the shown search was read, so this is unexpected
+                logger.exception("search: counting %ss failed for %r", entry_type, page.query)
+                counts[entry_type] = 0
+    return counts
+
+
+def _matches(item) -> list[str]:
+    """How a hit matched the query, for the words it did not match as typed."""
+    return [f"matched {m['found']} for {m['word']}" + (f" ({MATCH_WORDS[m['as']]})" if m["as"] == "phonetic" else "")
+            if m["as"] in ("variant", "phonetic") else f"matched {m['found']}, {MATCH_WORDS[m['as']]} {m['word']}"
+            for m in item.matched_as if m["as"] != "exact"]
+
+
 def search_page(request):
     context = {"q": request.GET.get("q", ""), "type": request.GET.get("type", "document")}
     if not context["q"].strip():
         return render(request, "search/search.html", context)
-    page, errors, ser = _run(request, request.GET)
+    page, errors, ser = _run(request, request.GET, correct=not request.GET.get("asis"))
     if page is None:
         context["errors"] = [" ".join(map(str, v)) for v in errors.values()]
         return render(request, "search/search.html", context, status=400)
@@ -82,11 +107,21 @@ def search_page(request):
         facets.append({"name": name, "title": FACET_TITLES.get(name, name), "values": links,
                        "clear": "?" + urlencode({k: v for k, v in base.items() if k != name}) if name in active else None})
     r = page.results
+    if page.corrected_from:  # the correction's results are shown: the links carry the corrected query
+        base["q"] = page.query
+    counts = _tab_counts(request, page)
+    tabs = [{"type": t, "label": f"{t.capitalize()}s", "count": counts[t], "current": t == page.type,
+             "url": "?" + urlencode({"q": page.query, "type": t})} for t in ENTRY_TYPES]
+    for item in page.items:
+        item.matches = _matches(item)
     context.update({
         "page": page, "results": r, "items": page.items, "facets": facets, "active": active,
         "prev_url": "?" + urlencode({**base, "page": r.page - 1}) if r.page > 1 else None,
         "next_url": "?" + urlencode({**base, "page": r.page + 1}) if r.page < page.num_pages else None,
         "suggestion_url": "?" + urlencode({**base, "q": r.suggestion}) if r.suggestion else None,
-        "types": [(t, "?" + urlencode({"q": context["q"], "type": t})) for t in ("document", "record", "annotation")],
+        "tabs": tabs,
+        "elsewhere": [t for t in tabs if not t["current"] and t["count"]] if not page.count else [],
+        "corrected_from": page.corrected_from,
+        "verbatim_url": ("?" + urlencode({**base, "q": page.corrected_from, "asis": 1})) if page.corrected_from else None,
     })
     return render(request, "search/search.html", context)
