@@ -467,6 +467,7 @@ def _task_json(task, user, base: str) -> dict:
 class TaskList(TeamworkView):
     """``GET /api/tasks/``: the annotation tasks the user is an annotator of (curators: all)."""
 
+    @extend_schema(operation_id="tasks_list")
     def get(self, request):
         if not request.user.is_authenticated:
             return Response({"detail": "Sign in to see your tasks."}, status=http.HTTP_403_FORBIDDEN)
