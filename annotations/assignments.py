@@ -111,6 +111,16 @@ def check_task_edit(user, annotation: Annotation, data: AnnotationInput) -> None
     prepare_task_annotation(user, data)
 
 
+def check_task_delete(user, annotation: Annotation) -> None:
+    """A finished annotator's task annotations are final: they delete none of them (curators
+    settle them by adjudicating)."""
+    if annotation.task_id is None or annotation.creator_id != getattr(user, "pk", None):
+        return
+    assignment = assignment_of(user, annotation.task)
+    if assignment is not None and assignment.finished is not None:
+        raise PermissionDenied(f"You have finished the task {annotation.task.title!r}: its annotations can no longer change.")
+
+
 @transaction.atomic
 def finish_task(*, user, task: AnnotationTask) -> TaskAssignment:
     """The assignee is done: their task annotations are final, and they now see the others'."""

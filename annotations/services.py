@@ -371,6 +371,7 @@ def delete_annotation(*, user, annotation: Annotation, reason: str = "") -> None
     annotation whose deletion took them, so restoring it brings exactly them back."""
     if not permissions.can_delete(user, annotation):
         raise PermissionDenied("Only the creator or a curator may delete this annotation.")
+    assignments.check_task_delete(user, annotation)
     thread = thread_of(annotation)
     linked = list(Annotation.objects.filter(Q(relation_source__in=thread) | Q(relation_target__in=thread))
                   .exclude(pk__in=[item.pk for item in thread]).order_by("pk"))

@@ -75,6 +75,9 @@ def test_assignees_see_each_others_work_only_once_they_have_finished(task):
     # Finishing is final, and an outsider cannot add a member to the task's group.
     late = annotate(ben, document, made, 25, 32)
     assert late.status_code == 403 and "finished" in late.json()["detail"]
+    his = Annotation.objects.get(task=made, creator=ben)
+    assert client(ben).delete(f"/api/annotations/{his.pk}/").status_code == 403
+    assert Annotation.objects.filter(pk=his.pk).exists()
     from annotations.accounts import can_manage_group
 
     assert can_manage_group(ben, made.group) is False
