@@ -20,7 +20,8 @@ For each word the user typed (outside NOT):
 Words side by side: a run of two or more plain words also ranks higher where they stand together
 (``PHRASE``: adjacent, in order) or close (``NEAR``: within ``NEAR_SLOP`` words), an optional part
 that never changes what matches. A quoted phrase is the user's exact words: it is neither widened
-nor expanded to other names, and its words as typed add ``EXACT``.
+nor expanded to other names (nor given a second, exact-form phrase: a query of many quoted names,
+as a record page links to, stays cheap).
 
 ``rewrite`` also says, for each typed word, what it was widened to (``Word``), from which
 ``search.matching`` tells how a hit matched it."""
@@ -217,12 +218,10 @@ class _Rewriter:
     def phrase(self, node: Phrase) -> Node:
         if not node.typed or (node.field is not None and node.field not in DEFAULT_FIELDS):
             return node
-        exact = Phrase(tuple(analysis.EXACT + analysis.fold_case_and_accents(w) for w in node.typed), node.field,
-                       node.slop, boost=EXACT)
         for typed in node.typed:
             self.words.append(Word(typed, analysis.fold_case_and_accents(typed), analysis.fold_unstemmed(typed),
                                    analysis.fold_word(typed)))
-        return AndMaybe(node, exact)
+        return node
 
 
 def _with_records(word: Word, alternatives) -> Word:

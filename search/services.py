@@ -165,15 +165,17 @@ def prepare(*, user, text: str, type: str = "document", filters: SearchFilters |
 def find(*, user, text: str, **options) -> SearchResults:
     """The backend's answer through the search policy (ids, scores, facets, suggestion), without
     loading rows."""
+    backend = get_search_backend()  # index writes still waiting are written before the search's clock starts
     p = prepare(user=user, text=text, **options)
-    return policy.run(get_search_backend(), p.parsed, p.sq, p.rewrite)
+    return policy.run(backend, p.parsed, p.sq, p.rewrite)
 
 
 def count(*, user, text: str, type: str) -> int:
     """How many entries of ``type`` the query finds as typed (for the page's tabs): one backend
     call, no retry, no suggestion, no facets."""
+    backend = get_search_backend()
     p = prepare(user=user, text=text, type=type, page_size=1)
-    return get_search_backend().search(replace(p.sq, highlight=False, facets=False)).total
+    return backend.search(replace(p.sq, highlight=False, facets=False)).total
 
 
 def search(*, user, text: str, type: str = "document", filters: SearchFilters | None = None,
@@ -182,8 +184,9 @@ def search(*, user, text: str, type: str = "document", filters: SearchFilters | 
     read or would cost too much: the views answer 400. ``correct``: when the query finds nothing
     and "did you mean" has a correction, the correction's results (``SearchPage.corrected_from``
     then holds the query as typed)."""
+    backend = get_search_backend()  # index writes still waiting are written before the search's clock starts
     p = prepare(user=user, text=text, type=type, filters=filters, page=page, page_size=page_size)
-    results = policy.run(get_search_backend(), p.parsed, p.sq, p.rewrite)
+    results = policy.run(backend, p.parsed, p.sq, p.rewrite)
     if correct and results.total == 0 and results.suggestion:
         fixed = search(user=user, text=results.suggestion, type=type, filters=filters, page=page,
                        page_size=page_size)
