@@ -15,7 +15,8 @@ scaling rows). Every run works in its own temporary data dir with its own server
 the end. Other knobs: BENCH_CORPORA (comma list, e.g. ``seed,gen:1000,gen:10000,wiki:2000``),
 BENCH_SCALING (comma list of N, default 1000,10000,100000), BENCH_SCALING_CHARS (default 600),
 BENCH_WORKERS / BENCH_THREADS (gunicorn), BENCH_PHASES (comma list of
-corpora,annotations,autocomplete,hostile,scaling,ingest), BENCH_HOSTILE_CORPORA (default ``seed,gen:10000``),
+corpora,annotations,autocomplete,hostile,scaling,ingest,relevance; relevance is bench/relevance.py,
+about 40 minutes over 10,000 articles: in the full run or by name), BENCH_HOSTILE_CORPORA (default ``seed,gen:10000``),
 BENCH_POSTGRES=0 (skip PostgreSQL), BENCH_PROFILE=1
 (pyinstrument report of the search workload per corpus in bench/results/profile-*.txt),
 BENCH_KEEP=1 (keep the temp dir), BENCH_OUT (JSON path).
@@ -47,7 +48,7 @@ FULL = os.environ.get("BENCH_FULL", "") not in ("", "0")
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/archive_bench")
 RECORD_SIZES = [10_000, 100_000]
 PHASES = set((os.environ.get("BENCH_PHASES") or
-              "corpora,annotations,autocomplete,hostile,teamwork" + (",scaling" if FULL else "")).split(","))
+              "corpora,annotations,autocomplete,hostile,teamwork" + (",scaling,relevance" if FULL else "")).split(","))
 HOSTILE_CORPORA = [c.strip() for c in (os.environ.get("BENCH_HOSTILE_CORPORA") or "seed,gen:10000").split(",")
                    if c.strip()]
 # The scaling corpora: short generated documents (~600 characters), so that N = 100,000 (about
@@ -345,6 +346,11 @@ def table(result: dict) -> str:
     if result.get("hostile"):
         lines.append("")
         lines.extend(hostile_table(result["hostile"]))
+    if result.get("relevance"):  # bench/relevance.py
+        from bench.relevance import table as relevance_table
+
+        lines.append("")
+        lines.extend(relevance_table(result["relevance"]))
     if result.get("teamwork"):
         from bench.teamwork import table as teamwork_table
 
@@ -552,6 +558,10 @@ def main() -> int:
 
             result["ingest"] = ingest_phase(work)
             print(ingest_table(result["ingest"]))
+        if "relevance" in PHASES:  # bench/relevance.py: known-item queries over the Wikipedia sample
+            from bench.relevance import relevance_phase
+
+            result["relevance"] = relevance_phase(work)
         if "hostile" in PHASES:
             for spec in HOSTILE_CORPORA:
                 row = hostile_phase(work, spec)
@@ -597,7 +607,7 @@ def merge(out: Path, paths: list[Path]) -> int:
         merged["runs"].append({k: part.get(k) for k in ("mode", "started", "elapsed_s", "phases")})
         for row in part.get("scaling") or []:
             scaling[row["docs"]] = {**row, "run_started": part.get("started")}
-        for key in ("corpora", "annotations", "autocomplete", "hostile", "teamwork"):
+        for key in ("corpora", "annotations", "autocomplete", "hostile", "teamwork", "relevance"):
             if part.get(key):
                 merged[key] = part[key]
         for key in ("machine", "query_mix", "scaling_doc_chars", "skipped"):
