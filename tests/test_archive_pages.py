@@ -80,3 +80,67 @@ def test_names_query_stays_within_the_search_limit():
     query = names_query(record)
     assert query.startswith('"A" OR "Alias number 0"')
     assert len(query) <= 500 and query.count('"') % 2 == 0
+
+
+# ---- a record's page: the annotated mentions, then the passages nobody has annotated yet --------------
+
+PASSAGE = re.compile(r'<li class="passage" data-document="([^"]+)" data-start="(\d+)" data-end="(\d+)">')
+ZINOVIEV = re.compile(r"\bZinov(?:iev|yev|'ev|ev)\b")
+
+
+def passages(html: str) -> list[tuple[str, int, int]]:
+    return [(slug, int(s), int(e)) for slug, s, e in PASSAGE.findall(html)]
+
+
+def heading_count(html: str, title: str) -> int:
+    return int(re.search(rf"{title} <span class=\"count\">\((\d+)\)</span>", html).group(1))
+
+
+def link_zinoviev(document, start, end, **fields):
+    from annotations.models import Annotation
+
+    annotation = Annotation.objects.create(
+        document=document, target_start=start, target_end=end, target_quote=document.text[start:end], **fields)
+    annotation.records.set([Record.objects.get(key="zinoviev-grigory")])
+    return annotation
+
+
+def test_a_record_page_lists_every_passage_naming_it_that_nobody_has_annotated(client, seed_index):
+    record = Record.objects.get(key="zinoviev-grigory")
+    html = client.get(record.get_absolute_url()).content.decode()
+    found = passages(html)
+    documents = {d.slug: d for d in Document.objects.all()}
+    expected = sum(len(ZINOVIEV.findall(d.text)) for d in documents.values())
+    assert expected >= 10 and heading_count(html, "Not annotated yet") == len(found) == expected
+    names = {record.label, *record.aliases}
+    for slug, start, end in found:
+        quote = documents[slug].text[start:end]
+        assert ZINOVIEV.search(quote) and " ".join(quote.split()) in names, quote
+    assert heading_count(html, "Annotated mentions") == 0
+    # Visitors may read them, and are offered to sign in rather than an "annotate" they cannot use.
+    assert "annotate-link" not in html and "to annotate them" in html
+
+
+def test_an_annotated_mention_leaves_the_list_but_an_unseen_private_note_does_not(client, seed_index, user, other_user):
+    record = Record.objects.get(key="zinoviev-grigory")
+    html = client.get(record.get_absolute_url()).content.decode()
+    (slug, start, end), (slug2, start2, end2), *rest = passages(html)
+    first, second = Document.objects.get(slug=slug), Document.objects.get(slug=slug2)
+    link_zinoviev(first, start, end, creator=other_user, visibility="private")  # bob's own: alice never sees it
+    link_zinoviev(second, start2 - 3 if start2 >= 3 else start2, end2, creator=other_user, visibility="public",
+                  status="approved")
+    client.force_login(user)
+    html = client.get(record.get_absolute_url()).content.decode()
+    now = passages(html)
+    assert (slug, start, end) in now and (slug2, start2, end2) not in now
+    assert len(now) == len(rest) + 1
+    assert heading_count(html, "Annotated mentions") == 1
+    annotate = f'href="{first.get_absolute_url()}#pos={start}-{end}&amp;annotate&amp;record={record.pk}"'
+    assert annotate in html
+
+
+def test_a_record_the_texts_never_name_has_no_passages(client, seed_index):
+    record = Record.objects.create(key="nobody", kind="person", label="Xavier Quokkaman", aliases=["Quokkaman"])
+    html = client.get(record.get_absolute_url()).content.decode()
+    assert passages(html) == [] and heading_count(html, "Not annotated yet") == 0
+    assert "The search finds no other passage naming Xavier Quokkaman." in html
