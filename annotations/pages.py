@@ -11,11 +11,12 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from . import accounts, history, selectors, services
+from . import accounts, history, presenters, selectors, services
 from .models import Annotation, AnnotationGroup
 from .permissions import is_curator
 from .schemas import AnnotationInput, InputError
@@ -28,16 +29,30 @@ def _error_text(error: ValidationError) -> str:
 @login_required
 def profile(request):
     user = request.user
-    groups = AnnotationGroup.objects.filter(members=user).prefetch_related("members").order_by("name")
-    rejected = (
-        Annotation.objects.filter(creator=user, status=Annotation.Status.REJECTED)
-        .select_related("document", "reviewed_by").order_by("-modified")[:50]
-    )
+    groups = list(AnnotationGroup.objects.filter(members=user).prefetch_related("members").order_by("name"))
+    for group in groups:
+        group.can_remove = accounts.can_remove_members(user, group)
+        group.can_add = accounts.can_manage_group(user, group)
+        group.is_task = accounts.is_task_group(group)
+    status = request.GET.get("status", "")
+    status = status if status in Annotation.Status.values else ""
+    mine, counts = accounts.my_annotations(user=user, status=status)
+    page = Paginator(mine, accounts.PROFILE_PAGE_SIZE).get_page(request.GET.get("page"))
+    def note(a):
+        return {"annotation": a, "reason": presenters.review_reason_for(user, a), "link": presenters.link(a)}
+
+    rejected = [] if status else [note(a) for a in mine.filter(status=Annotation.Status.REJECTED)[:5]]
     return render(request, "annotations/profile.html", {
         "token": accounts.get_token(user=user),
         "groups": groups,
         "is_curator": is_curator(user),
+        "notes": [note(a) for a in page.object_list],
+        "page": page,
         "rejected": rejected,
+        "rejected_count": counts.get(Annotation.Status.REJECTED, 0),
+        "status": status,
+        "statuses": [(value, label, counts.get(value, 0)) for value, label in Annotation.Status.choices],
+        "total": sum(counts.values()),
     })
 
 
@@ -48,8 +63,9 @@ def token_action(request):
         accounts.revoke_token(user=request.user)
         messages.success(request, "Your API token was revoked.")
     else:
-        accounts.issue_token(user=request.user)
-        messages.success(request, "A new API token was made; any earlier token no longer works.")
+        _, replaced = accounts.issue_token(user=request.user)
+        messages.success(request, "A new API token was made; the earlier one no longer works." if replaced
+                         else "Your API token was made.")
     return redirect("profile")
 
 
@@ -78,6 +94,39 @@ def group_add_member(request, name: str):
         messages.error(request, str(error))
     else:
         messages.success(request, f"{username.strip()} is now a member of {group.name}.")
+    return redirect("profile")
+
+
+@login_required
+@require_POST
+def group_remove_member(request, name: str, username: str):
+    group = get_object_or_404(AnnotationGroup, name=name)
+    try:
+        accounts.remove_member(user=request.user, group=group, username=username)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    except PermissionDenied as error:
+        messages.error(request, str(error))
+    else:
+        if username == request.user.get_username():
+            messages.success(request, f"You left {group.name}.")
+        else:
+            messages.success(request, f"{username} is no longer a member of {group.name}.")
+    return redirect("profile")
+
+
+@login_required
+@require_POST
+def group_leave(request, name: str):
+    group = get_object_or_404(AnnotationGroup, name=name)
+    try:
+        accounts.leave_group(user=request.user, group=group)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    except PermissionDenied as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"You left {group.name}; its notes are no longer shown to you.")
     return redirect("profile")
 
 

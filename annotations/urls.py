@@ -24,6 +24,9 @@ urlpatterns = [
     path("accounts/profile/token/", pages.token_action, name="profile-token"),
     path("accounts/profile/groups/", pages.group_create, name="profile-group-create"),
     path("accounts/profile/groups/<slug:name>/members/", pages.group_add_member, name="profile-group-member"),
+    path("accounts/profile/groups/<slug:name>/members/<str:username>/remove/", pages.group_remove_member,
+         name="profile-group-remove-member"),
+    path("accounts/profile/groups/<slug:name>/leave/", pages.group_leave, name="profile-group-leave"),
     path("annotations/<int:pk>/history/", pages.annotation_history, name="annotation-history-page"),
     path("annotations/<int:pk>/replies/", pages.annotation_reply, name="annotation-reply"),
 ]
