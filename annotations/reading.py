@@ -10,6 +10,7 @@ selection back to these offsets.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, QuerySet
@@ -38,17 +39,73 @@ def visible_annotations(document: Document, user) -> QuerySet[AnnotationModel]:
 
 
 SCOPES = {"mine", "group", "public"}
+FILTER_KEYS = ("q", "scope", "entity", "tag", "creator", "record", "status")
+MAX_FILTER_TEXT = 200
 
 
-def matches_filters(view: dict, *, scope: str = "", entity: str = "", status: str = "") -> bool:
-    """The side list's filters: scope (mine / group / public), entity type key, status."""
+def fold(text: str) -> str:
+    """Text as the side list's search box compares it: accents dropped, lower case (the page's
+    script folds the same way, so the list filtered with and without JavaScript agrees)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def searchable_text(view: dict) -> str:
+    """What the side list's search box looks in: the quote, comment, tags, entity type, creator,
+    linked records and replies of one annotation."""
+    parts = [view["quote"] or "", view["comment"] or "", *view["tags"], view["creator"]]
+    if view["entity_type"]:
+        parts.append(view["entity_type"]["label"])
+    parts += [r["label"] for r in view["records"]]
+    parts += [f'{reply["creator"]} {reply["comment"]}' for reply in view["replies"]]
+    return fold("\n".join(parts))
+
+
+def matches_filters(view: dict, *, q: str = "", scope: str = "", entity: str = "", tag: str = "", creator: str = "",
+                    record: str = "", status: str = "") -> bool:
+    """The side list's filters: words (every one must occur), scope (mine / group / public),
+    entity type key, tag, creator, linked record id, status."""
     if scope == "mine" and not view["mine"]:
         return False
     if scope in {"group", "public"} and view["visibility_kind"] != scope:
         return False
     if entity and (view["entity_type"] or {}).get("key", "none") != entity:
         return False
-    return not (status and view["status"] != status)
+    if tag and tag not in view["tags"]:
+        return False
+    if creator and view["creator"] != creator:
+        return False
+    if record and not any(str(r["id"]) == record for r in view["records"]):
+        return False
+    if status and view["status"] != status:
+        return False
+    haystack = searchable_text(view) if q else ""
+    return all(word in haystack for word in fold(q).split())
+
+
+def first_line(text: str) -> str:
+    """The first line of a comment that has any text (the side list shows it under the quote)."""
+    return next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
+
+
+def filter_choices(views: list[dict]) -> dict:
+    """The values the side list's tag, creator and record filters offer: those of the annotations
+    listed (each with how many carry it)."""
+    tags: dict[str, int] = {}
+    creators: dict[str, int] = {}
+    records: dict[str, dict] = {}
+    for view in views:
+        for tag in view["tags"]:
+            tags[tag] = tags.get(tag, 0) + 1
+        creators[view["creator"]] = creators.get(view["creator"], 0) + 1
+        for r in view["records"]:
+            entry = records.setdefault(str(r["id"]), {"id": str(r["id"]), "label": r["label"], "count": 0})
+            entry["count"] += 1
+    return {
+        "tags": [{"value": t, "count": n} for t, n in sorted(tags.items(), key=lambda x: fold(x[0]))],
+        "creators": [{"value": c, "count": n} for c, n in sorted(creators.items(), key=lambda x: fold(x[0]))],
+        "records": sorted(records.values(), key=lambda r: fold(r["label"])),
+    }
 
 
 @dataclass
@@ -57,6 +114,7 @@ class Segment:
     text: str
     ann_ids: list[int] = field(default_factory=list)
     entity: str = ""
+    label: str = ""  # what the highlight is, as its hover/focus label says ("Person", "Note · 2 notes")
     first_of: list[int] = field(default_factory=list)  # annotations whose highlight begins here
     is_break: bool = False
     style: str = ""  # "md" for Markdown syntax kept in the text, "strong" / "em" for what it marks
@@ -137,14 +195,18 @@ def annotated_blocks(text: str, annotations: list[AnnotationModel]) -> list[Bloc
                 continue
             covering = sorted((s for s in inside if s[0] <= a and s[1] >= b), key=lambda s: (s[1] - s[0], s[2].pk))
             ids = [s[2].pk for s in covering]
-            entity = ""
+            entity = label = ""
             if covering:
                 innermost = covering[0][2]
                 entity = innermost.entity_type.key if innermost.entity_type_id else "none"
+                label = innermost.entity_type.label if innermost.entity_type_id else "Note"
+                if len(covering) > 1:
+                    label += f" · {len(covering)} notes"
             first = [i for i in ids if i not in seen]
             seen.update(first)
             style = next((st for x, y, st in styles if x <= a and y >= b), "")
-            segments.append(Segment(start=a, text=piece, ann_ids=ids, entity=entity, first_of=first, style=style))
+            segments.append(Segment(start=a, text=piece, ann_ids=ids, entity=entity, label=label, first_of=first,
+                                    style=style))
         blocks.append(Block(start=b_start, end=b_end, heading=para["heading"], segments=segments))
     return blocks
 
@@ -154,20 +216,26 @@ def read_filters(params) -> dict:
     scope = params.get("scope", "")
     entity = params.get("type", "")
     status = params.get("status", "")
+    record = params.get("record", "")
     return {
+        "q": " ".join(params.get("q", "").split())[:MAX_FILTER_TEXT],
         "scope": scope if scope in SCOPES else "",
         "entity": entity if entity == "none" or EntityType.objects.filter(key=entity).exists() else "",
+        "tag": params.get("tag", "").strip()[:MAX_FILTER_TEXT],
+        "creator": params.get("creator", "").strip()[:MAX_FILTER_TEXT],
+        "record": record if record.isdigit() and len(record) < 19 else "",
         "status": status if status in AnnotationModel.Status.values else "",
     }
 
 
 def reading_room_context(document: Document, user, filters: dict | None = None) -> dict:
     """Everything the annotated-text include needs."""
-    filters = filters or {"scope": "", "entity": "", "status": ""}
+    filters = {key: (filters or {}).get(key, "") for key in FILTER_KEYS}
     annotations = list(visible_annotations(document, user))
     views = [presenters.card(a, user=user, replies=a.visible_replies) for a in annotations]
     for view in views:
         view["listed"] = matches_filters(view, **filters)
+        view["first_line"] = first_line(view["comment"])
     entity_types = list(EntityType.objects.all())
     groups = list(AnnotationGroup.objects.filter(members=user).order_by("name")) if user.is_authenticated else []
     signed_in = bool(user.is_authenticated)
@@ -196,6 +264,8 @@ def reading_room_context(document: Document, user, filters: dict | None = None) 
         "config": config,
         "signed_in": signed_in,
         "filters": filters,
+        "more_filters": any(filters[key] for key in FILTER_KEYS if key != "q"),
+        "choices": filter_choices(views),
         "statuses": AnnotationModel.Status.choices,
         "listed_count": sum(1 for v in views if v["listed"]),
     }

@@ -129,7 +129,7 @@ def test_creator_edits_replies_to_and_deletes_an_annotation(open_browser, docume
     b = open_browser()
     b.sign_in_as(alice)
     page = b.page
-    page.on("dialog", lambda dialog: dialog.accept())
+    page.on("dialog", lambda dialog: b.dialogs.append(dialog.message) or dialog.accept())
     page.goto(document.get_absolute_url())
 
     page.locator("#doc-text mark.hl").click()
@@ -152,12 +152,26 @@ def test_creator_edits_replies_to_and_deletes_an_annotation(open_browser, docume
     reply = Annotation.objects.get(reply_to=annotation)
     assert reply.comment == "See also the Dewey Commission." and reply.creator == alice
 
+    # Delete offers Undo for a few seconds: undone, nothing is deleted ...
     page.locator("#ann-popover").get_by_role("button", name="Delete").click()
-    page.locator("#doc-text mark.hl").wait_for(state="detached")
+    toast = page.locator("#rr-toast")
+    toast.get_by_text("Annotation deleted.").wait_for()
+    assert page.locator("#doc-text mark.hl:not(.hl-gone)").count() == 0
+    toast.get_by_role("button", name="Undo").click()
+    page.locator("#doc-text mark.hl:not(.hl-gone)").wait_for()
+    assert page.locator("#rr-toast").inner_text().startswith("Annotation kept")
+    page.wait_for_timeout(500)
+    assert Annotation.objects.filter(pk=annotation.pk).exists() and Annotation.objects.filter(pk=reply.pk).exists()
+
+    # ... and when the time is up the deletion is sent: the note and its reply are gone.
+    page.locator("#doc-text mark.hl").click()
+    page.locator("#ann-popover").get_by_role("button", name="Delete").click()
+    toast.get_by_text("Annotation deleted.").wait_for()
+    page.locator("#doc-text mark.hl").wait_for(state="detached", timeout=20_000)
     assert not Annotation.objects.exists()
     page.reload()
     assert page.locator("#doc-text mark.hl").count() == 0
-    assert b.errors == []
+    assert b.errors == [] and b.dialogs == []  # no confirm() box: Undo instead
 
 
 def test_accepting_a_suggestion_creates_the_annotation_with_type_and_record(open_browser, document, alice):
@@ -244,6 +258,7 @@ def test_a_second_user_does_not_see_the_first_users_private_annotation(open_brow
     second.page.goto(document.get_absolute_url())
     assert second.page.locator("#doc-text mark.hl").count() == 0
     assert "alice's private note" not in second.page.content()
+    second.page.locator("#ann-panel .more-filters summary").click()
     second.page.locator("#f-scope").select_option("mine")
     assert second.page.locator("#ann-empty").is_visible()
 

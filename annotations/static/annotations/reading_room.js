@@ -10,6 +10,9 @@
 const ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld";
 const LDP_TYPE = `application/ld+json; profile="${ANNO_CONTEXT}"`;
 const QUOTE_CONTEXT = 32;
+const UNDO_MS = 8000; // how long "Undo" is offered after a delete before the deletion is sent
+const TOAST_MS = 4000;
+const NARROW = "(max-width: 60rem)"; // one column: the side panel becomes a sheet
 
 const dataNode = document.getElementById("reading-room-data");
 if (dataNode) start(JSON.parse(dataNode.textContent));
@@ -40,6 +43,11 @@ export function utf16Index(s, cp) {
   return i;
 }
 
+/** Text as the side list's search box compares it (as annotations/reading.py folds it on the server). */
+export function fold(text) {
+  return (text || "").normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
+}
+
 function start(config) {
   const state = {
     config,
@@ -52,11 +60,83 @@ function start(config) {
     suggestions: [],
     showSuggestions: true,
     lastFocus: null,
+    pendingDelete: null, // {id, etag, timer}: a deletion waiting out its "Undo"
   };
   const $ = (sel, root = document) => root.querySelector(sel);
   const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
   const docText = () => $("#doc-text");
-  const status = (message) => { const el = $("#rr-status"); if (el) el.textContent = message; };
+  const status = (message, options = {}) => {
+    const el = $("#rr-status");
+    if (el) el.textContent = options.spoken || message;
+    toast(message, options);
+  };
+  const narrow = () => window.matchMedia(NARROW).matches;
+
+  // ---- feedback: a visible toast (the live region above speaks it) ------------------------------
+
+  let toastTimer = null;
+  let toastOwner = null;
+  function toast(message, { action = null, onAction = null, duration = TOAST_MS, quiet = false, owner = null } = {}) {
+    const box = $("#rr-toast");
+    if (!box || quiet) return;
+    clearTimeout(toastTimer);
+    const text = document.createElement("span");
+    text.className = "toast-text";
+    text.textContent = message;
+    box.replaceChildren(text);
+    if (action) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "toast-action";
+      button.textContent = action;
+      button.addEventListener("click", () => { hideToast(); onAction(); });
+      box.append(button);
+    }
+    toastOwner = owner;
+    box.hidden = false;
+    toastTimer = setTimeout(hideToast, duration);
+  }
+
+  function hideToast(owner = undefined) {
+    if (owner !== undefined && owner !== toastOwner) return;
+    clearTimeout(toastTimer);
+    const box = $("#rr-toast");
+    if (box) { box.hidden = true; box.replaceChildren(); }
+    toastOwner = null;
+  }
+
+  // ---- the side panel as a sheet on narrow screens -------------------------------------------------
+
+  function openPanel() {
+    const panel = $("#ann-panel");
+    if (!panel) return;
+    closePopover(false);
+    panel.classList.add("open");
+    document.documentElement.classList.add("panel-open");
+    const toggle = $("#panel-toggle");
+    if (toggle) toggle.setAttribute("aria-expanded", "true");
+    panel.focus({ preventScroll: true });
+  }
+
+  function closePanel(restoreFocus = true) {
+    const panel = $("#ann-panel");
+    if (!panel || !panel.classList.contains("open")) return false;
+    panel.classList.remove("open");
+    document.documentElement.classList.remove("panel-open");
+    const toggle = $("#panel-toggle");
+    if (toggle) {
+      toggle.setAttribute("aria-expanded", "false");
+      if (restoreFocus) toggle.focus({ preventScroll: true });
+    }
+    return true;
+  }
+
+  function updateCounts() {
+    const total = $$("#ann-list .ann-item").filter((li) => !li.dataset.deleting).length;
+    for (const el of $$("#panel-toggle .count, #ann-panel-title .count")) el.textContent = `(${total})`;
+    return total;
+  }
+
   const csrf = () => ($("#ann-editor-form input[name=csrfmiddlewaretoken]") || $("input[name=csrfmiddlewaretoken]") || {}).value || "";
 
   indexAnnotations(config.annotations);
@@ -199,19 +279,27 @@ function start(config) {
 
   function followHash() {
     const hash = decodeURIComponent(location.hash || "");
-    const pos = /^#pos=(\d+)-(\d+)$/.exec(hash);
+    const pos = /^#pos=(\d+)-(\d+)((?:&[a-z]+(?:=\d+)?)*)$/.exec(hash);
     unwrap(".deep-target");
     if (pos) {
       const s = Number(pos[1]);
       const e = Number(pos[2]);
       if (e <= s || e > config.text_length) return;
+      closePanel(false);
       const marks = wrapRange(s, e, "deep-target");
       if (marks.length) {
         marks[0].id = "deep-target";
         marks[0].tabIndex = -1;
         marks[0].scrollIntoView({ block: "center" });
         marks[0].focus({ preventScroll: true });
-        status("The linked passage is marked.");
+        status("The linked passage is marked.", { quiet: true });
+      }
+      // "#pos=S-E&annotate[&record=ID]": the record page's one-click "annotate" opens the editor here.
+      const flags = new URLSearchParams(pos[3].slice(1));
+      if (flags.has("annotate")) {
+        history.replaceState(null, "", `${location.pathname}${location.search}#pos=${s}-${e}`);
+        if (config.can_create) openEditor({ range: { start: s, end: e }, record: flags.get("record") });
+        else status("Sign in to annotate this passage.");
       }
       return;
     }
@@ -222,6 +310,7 @@ function start(config) {
   function showAnnotation(id) {
     const mark = $(`mark.hl[data-ann-ids~="${id}"]`);
     if (!mark) return;
+    closePanel(false);
     mark.scrollIntoView({ block: "center" });
     $$(`mark.hl[data-ann-ids~="${id}"]`).forEach((m) => {
       m.classList.add("flash");
@@ -267,8 +356,14 @@ function start(config) {
     pop.style.top = `${rect.bottom + window.scrollY + 6}px`;
   }
 
+  function markActive(mark) {
+    $$("#doc-text mark.hl.active").forEach((m) => m.classList.remove("active"));
+    if (mark && mark.matches && mark.matches("#doc-text mark.hl")) mark.classList.add("active");
+  }
+
   function closePopover(restoreFocus = true) {
     const pop = $("#ann-popover");
+    markActive(null);
     if (!pop || pop.hidden) return;
     pop.hidden = true;
     pop.replaceChildren();
@@ -300,6 +395,7 @@ function start(config) {
       pop.appendChild(card);
     }
     placeNear(pop, anchor);
+    markActive(anchor);
     pop.focus({ preventScroll: true });
   }
 
@@ -342,16 +438,90 @@ function start(config) {
 
   const editor = () => $("#ann-editor");
 
+  // ---- tags: a comma-separated field with its own suggestion list ------------------------------------
+  //
+  // Enter never saves from here: it takes the highlighted suggestion, or ends the tag being typed.
+
+  let tagOptions = [];
+  let activeTag = -1;
+
+  function tagParts() {
+    const value = $("#ed-tags").value;
+    const cut = value.lastIndexOf(",");
+    const done = cut >= 0 ? value.slice(0, cut).split(",").map((t) => t.trim()).filter(Boolean) : [];
+    return { done, token: (cut >= 0 ? value.slice(cut + 1) : value).trim() };
+  }
+
+  function setTags(done, open = true) {
+    $("#ed-tags").value = done.length ? `${done.join(", ")}${open ? ", " : ""}` : "";
+  }
+
+  function closeTagOptions() {
+    const list = $("#ed-tag-options");
+    if (!list) return;
+    list.hidden = true;
+    list.replaceChildren();
+    $("#ed-tags").setAttribute("aria-expanded", "false");
+    $("#ed-tags").removeAttribute("aria-activedescendant");
+    tagOptions = [];
+    activeTag = -1;
+  }
+
   function fillTagOptions() {
     const list = $("#ed-tag-options");
     if (!list) return;
-    const typed = $("#ed-tags").value;
-    const head = typed.includes(",") ? typed.slice(0, typed.lastIndexOf(",") + 1) + " " : "";
-    list.replaceChildren(...config.tags.map((t) => {
-      const o = document.createElement("option");
-      o.value = head + t;
-      return o;
+    const { done, token } = tagParts();
+    const want = fold(token);
+    if (!want) { closeTagOptions(); return; }
+    const taken = new Set(done.map(fold));
+    tagOptions = config.tags
+      .filter((t) => fold(t).includes(want) && !taken.has(fold(t)) && fold(t) !== want)
+      .sort((a, b) => (fold(b).startsWith(want) - fold(a).startsWith(want)) || a.localeCompare(b))
+      .slice(0, 8);
+    if (!tagOptions.length) { closeTagOptions(); return; }
+    list.replaceChildren(...tagOptions.map((t, i) => {
+      const li = document.createElement("li");
+      li.id = `ed-tag-opt-${i}`;
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", "false");
+      li.dataset.index = String(i);
+      li.textContent = t;
+      return li;
     }));
+    list.hidden = false;
+    $("#ed-tags").setAttribute("aria-expanded", "true");
+    activeTag = -1;
+  }
+
+  function pickTag(i) {
+    const tag = tagOptions[i];
+    if (tag === undefined) return;
+    setTags([...tagParts().done, tag]);
+    closeTagOptions();
+    $("#ed-tags").focus();
+  }
+
+  function moveTag(delta) {
+    const options = $$("#ed-tag-options [role=option]");
+    if (!options.length) return;
+    activeTag = (activeTag + delta + options.length) % options.length;
+    options.forEach((o, i) => o.setAttribute("aria-selected", i === activeTag ? "true" : "false"));
+    $("#ed-tags").setAttribute("aria-activedescendant", options[activeTag].id);
+    options[activeTag].scrollIntoView({ block: "nearest" });
+  }
+
+  function onTagKey(event) {
+    const open = !$("#ed-tag-options").hidden;
+    if (event.key === "ArrowDown") { event.preventDefault(); if (!open) fillTagOptions(); moveTag(1); }
+    else if (event.key === "ArrowUp") { event.preventDefault(); moveTag(-1); }
+    else if (event.key === "Enter" && !event.ctrlKey && !event.metaKey) {
+      event.preventDefault(); // a tag field never submits the editor
+      if (event.isComposing) return;
+      if (open && activeTag >= 0) { pickTag(activeTag); return; }
+      const { done, token } = tagParts();
+      if (token) setTags([...done, token]);
+      closeTagOptions();
+    } else if (event.key === "Escape" && open) { event.preventDefault(); closeTagOptions(); }
   }
 
   function renderRecordChips() {
@@ -375,7 +545,19 @@ function start(config) {
     }));
   }
 
-  async function openEditor({ range = null, annotation = null } = {}) {
+  async function linkedRecord(id) {
+    if (!id) return null;
+    try {
+      const response = await fetch(`/api/records/${encodeURIComponent(id)}/`, { headers: { Accept: "application/json" } });
+      if (!response.ok) return null;
+      const r = await response.json();
+      return { id: r.id, label: r.label, kind: r.kind, url: new URL(r.url, location.origin).pathname };
+    } catch {
+      return null;
+    }
+  }
+
+  async function openEditor({ range = null, annotation = null, record = null } = {}) {
     const dlg = editor();
     if (!dlg) return;
     closePopover(false);
@@ -410,8 +592,13 @@ function start(config) {
       $("#ed-visibility").value = "private";
       unwrap(".pending-target");
       wrapRange(described.start, described.end, "pending-target");
+      const linked = await linkedRecord(record);
+      if (linked) {
+        state.editorRecords = [linked];
+        if ($(`#ed-entity option[value="${CSS.escape(linked.kind)}"]`)) $("#ed-entity").value = linked.kind;
+      }
     }
-    fillTagOptions();
+    closeTagOptions();
     renderRecordChips();
     closeRecordOptions();
     $("#ed-record-q").value = "";
@@ -427,6 +614,7 @@ function start(config) {
   }
 
   function onEditorClosed() {
+    closeTagOptions();
     unwrap(".pending-target");
     state.editing = null;
     if (state.lastFocus && document.contains(state.lastFocus)) state.lastFocus.focus({ preventScroll: true });
@@ -458,12 +646,12 @@ function start(config) {
     };
   }
 
-  async function api(method, url, payload, etag) {
+  async function api(method, url, payload, etag, { keepalive = false } = {}) {
     const headers = { Accept: LDP_TYPE, "X-CSRFToken": csrf() };
     if (payload) headers["Content-Type"] = LDP_TYPE;
     if (etag) headers["If-Match"] = etag;
     const response = await fetch(url, {
-      method, headers, credentials: "same-origin", body: payload ? JSON.stringify(payload) : undefined,
+      method, headers, credentials: "same-origin", body: payload ? JSON.stringify(payload) : undefined, keepalive,
     });
     if (!response.ok) {
       let detail = `${response.status} ${response.statusText}`;
@@ -527,18 +715,86 @@ function start(config) {
     });
   }
 
+  // ---- delete, with Undo ---------------------------------------------------------------------------
+  //
+  // A deletion is held back for UNDO_MS while the toast offers "Undo": the note disappears from the
+  // page at once, and the DELETE is sent when the time is up, when another change needs the page
+  // re-read, or when the page is hidden or closed (then as a keepalive request, which the browser
+  // completes after the page has gone). Undo needs no restore on the server, so it stays a curators'
+  // action there.
+
   async function deleteAnnotation(id) {
-    if (!window.confirm("Delete this annotation? This cannot be undone from here.")) return;
+    await flushDelete();
+    let etag;
     try {
-      const { etag } = await current(id);
-      await api("DELETE", `/api/annotations/${id}/`, null, etag);
-      closePopover(false);
-      await refresh();
-      status("Annotation deleted.");
+      ({ etag } = await current(id));
     } catch (err) {
       status(`Could not delete: ${err.message}`);
-      window.alert(`Could not delete: ${err.message}`);
+      return;
     }
+    closePopover(false);
+    const pending = { id, etag, timer: null };
+    state.pendingDelete = pending;
+    markDeleting(id, true);
+    pending.timer = setTimeout(() => commitDelete(pending), UNDO_MS);
+    status("Annotation deleted.", {
+      action: "Undo", onAction: () => undoDelete(pending), duration: UNDO_MS, owner: pending,
+      spoken: "Annotation deleted. An Undo button is at the bottom of the page for a few seconds.",
+    });
+  }
+
+  function markDeleting(id, on) {
+    const li = $(`#ann-list .ann-item[data-ann-id="${id}"]`);
+    if (li) {
+      if (on) li.dataset.deleting = "1"; else delete li.dataset.deleting;
+    }
+    for (const mark of $$("#doc-text mark.hl")) {
+      const all = (mark.dataset.annIdsAll || mark.dataset.annIds).split(" ");
+      if (!all.includes(String(id))) continue;
+      if (on) {
+        mark.dataset.annIdsAll = all.join(" ");
+        const rest = mark.dataset.annIds.split(" ").filter((x) => x && x !== String(id));
+        mark.dataset.annIds = rest.join(" ");
+        mark.classList.toggle("hl-gone", rest.length === 0);
+      } else {
+        mark.dataset.annIds = mark.dataset.annIdsAll;
+        delete mark.dataset.annIdsAll;
+        mark.classList.remove("hl-gone");
+      }
+    }
+    applyFilters();
+  }
+
+  async function commitDelete(pending, { keepalive = false } = {}) {
+    if (state.pendingDelete !== pending) return;
+    state.pendingDelete = null;
+    clearTimeout(pending.timer);
+    hideToast(pending);
+    try {
+      await api("DELETE", `/api/annotations/${pending.id}/`, null, pending.etag, { keepalive });
+    } catch (err) {
+      if (keepalive) return;
+      markDeleting(pending.id, false);
+      status(`Could not delete: ${err.message}`);
+      return;
+    }
+    if (!keepalive) await refresh({ flush: false }).catch(() => {});
+  }
+
+  async function flushDelete() {
+    if (state.pendingDelete) await commitDelete(state.pendingDelete);
+  }
+
+  function undoDelete(pending) {
+    if (state.pendingDelete !== pending) return;
+    state.pendingDelete = null;
+    clearTimeout(pending.timer);
+    markDeleting(pending.id, false);
+    status("Annotation kept: the deletion was undone.");
+  }
+
+  function sendPendingDelete() {
+    if (state.pendingDelete) commitDelete(state.pendingDelete, { keepalive: true });
   }
 
   async function sendReply(form) {
@@ -835,31 +1091,70 @@ function start(config) {
 
   // ---- side-list filters ---------------------------------------------------------------------------
 
+  const FILTER_PARAMS = [["q", "q"], ["scope", "scope"], ["type", "type"], ["tag", "tag"], ["creator", "creator"],
+    ["record", "record"], ["status", "status"]];
+
+  function searchable(a) {
+    const parts = [a.quote, a.comment, ...a.tags, a.creator, a.entity_type ? a.entity_type.label : "",
+      ...a.records.map((r) => r.label), ...a.replies.map((r) => `${r.creator} ${r.comment}`)];
+    return fold(parts.join("\n"));
+  }
+
+  /** The side list's filters (annotations/reading.py's matches_filters, in the browser). */
+  function matches(a, f, words) {
+    if (f.scope === "mine" && !a.mine) return false;
+    if ((f.scope === "group" || f.scope === "public") && a.visibility_kind !== f.scope) return false;
+    if (f.type && (a.entity_type ? a.entity_type.key : "none") !== f.type) return false;
+    if (f.tag && !a.tags.includes(f.tag)) return false;
+    if (f.creator && a.creator !== f.creator) return false;
+    if (f.record && !a.records.some((r) => String(r.id) === f.record)) return false;
+    if (f.status && a.status !== f.status) return false;
+    if (!words.length) return true;
+    const haystack = searchable(a);
+    return words.every((w) => haystack.includes(w));
+  }
+
   function applyFilters() {
     const form = $("#ann-panel .ann-filters");
     if (!form) return;
-    const scope = form.scope.value;
-    const type = form.type.value;
-    const stat = form.status.value;
+    const f = Object.fromEntries(FILTER_PARAMS.map(([name]) => [name, form.elements[name] ? form.elements[name].value.trim() : ""]));
+    const words = fold(f.q).split(/\s+/).filter(Boolean);
     let shown = 0;
     for (const li of $$("#ann-list .ann-item")) {
-      const ok = (!scope || (scope === "mine" ? li.dataset.mine === "1" : li.dataset.visibility === scope))
-        && (!type || li.dataset.entity === type) && (!stat || li.dataset.status === stat);
+      const a = state.byId.get(Number(li.dataset.annId));
+      const ok = Boolean(a) && !li.dataset.deleting && matches(a, f, words);
       li.hidden = !ok;
       if (ok) shown++;
     }
+    const total = updateCounts();
     $("#ann-empty").hidden = shown > 0;
+    const counter = $("#ann-shown");
+    if (counter) {
+      counter.hidden = shown === total;
+      counter.replaceChildren(`Showing ${shown} of ${total}.`);
+    }
+    const clear = $("#ann-panel .clear-filters");
+    if (clear) clear.hidden = !FILTER_PARAMS.some(([name]) => f[name]);
     const params = new URLSearchParams(location.search);
-    for (const [k, v] of [["scope", scope], ["type", type], ["status", stat]]) {
-      if (v) params.set(k, v); else params.delete(k);
+    for (const [name, param] of FILTER_PARAMS) {
+      if (f[name]) params.set(param, f[name]); else params.delete(param);
     }
     const query = params.toString();
     history.replaceState(null, "", `${location.pathname}${query ? `?${query}` : ""}${location.hash}`);
   }
 
+  function clearFilters() {
+    const form = $("#ann-panel .ann-filters");
+    if (!form) return;
+    for (const [name] of FILTER_PARAMS) if (form.elements[name]) form.elements[name].value = "";
+    applyFilters();
+    form.elements.q.focus();
+  }
+
   // ---- refresh: re-read the server-rendered text and list ----------------------------------------
 
-  async function refresh() {
+  async function refresh({ flush = true } = {}) {
+    if (flush) await flushDelete();
     const response = await fetch(`${location.pathname}${location.search}`, { credentials: "same-origin", headers: { Accept: "text/html" } });
     if (!response.ok) throw new Error("Could not reload the annotations.");
     const html = new DOMParser().parseFromString(await response.text(), "text/html");
@@ -867,7 +1162,12 @@ function start(config) {
     const freshData = html.getElementById("reading-room-data");
     if (!fresh || !freshData) return;
     const filterState = $("#ann-panel .ann-filters") ? new FormData($("#ann-panel .ann-filters")) : null;
+    const moreOpen = Boolean($("#ann-panel .more-filters[open]"));
+    const panelOpen = Boolean($("#ann-panel.open"));
+    const panelScroll = $("#ann-panel") ? $("#ann-panel").scrollTop : 0;
     $("#reading-room").replaceWith(document.importNode(fresh, true));
+    if (panelOpen) { $("#ann-panel").classList.add("open"); $("#ann-panel").scrollTop = panelScroll; }
+    if (moreOpen) $("#ann-panel .more-filters").open = true;
     const data = JSON.parse(freshData.textContent);
     config.annotations = data.annotations;
     config.tags = data.tags;
@@ -875,9 +1175,9 @@ function start(config) {
     $$("#reading-room .js-only").forEach((el) => { el.hidden = false; });
     if (filterState) {
       const form = $("#ann-panel .ann-filters");
-      for (const [k, v] of filterState) if (form[k]) form[k].value = v;
-      applyFilters();
+      for (const [k, v] of filterState) if (form.elements[k]) form.elements[k].value = v;
     }
+    applyFilters();
     suggestionToggle();
     drawSuggestions();
     if (/^#pos=/.test(location.hash)) followHash();
@@ -898,6 +1198,7 @@ function start(config) {
     if (action) {
       const kind = action.dataset.action;
       if (kind === "close-popover") { closePopover(); return; }
+      if (kind === "close-panel") { closePanel(); return; }
       if (kind === "edit") { const a = state.byId.get(Number(action.dataset.annId)); if (a) openEditor({ annotation: a }); return; }
       if (kind === "delete") { deleteAnnotation(Number(action.dataset.annId)); return; }
       if (kind === "link-existing") {
@@ -910,6 +1211,10 @@ function start(config) {
       if (kind === "accept-suggestion") { acceptSuggestion(Number(action.dataset.index)); return; }
       if (kind === "dismiss-suggestion") { dismissSuggestion(Number(action.dataset.index)); return; }
     }
+    if (target.closest("#panel-toggle")) { openPanel(); return; }
+    if (target.closest("#ann-panel .clear-filters")) { event.preventDefault(); clearFilters(); return; }
+    const tagOption = target.closest("#ed-tag-options [role=option]");
+    if (tagOption) { pickTag(Number(tagOption.dataset.index)); return; }
     if (target.closest("#annotate-btn")) {
       if (state.pending) openEditor({ range: state.pending });
       return;
@@ -931,7 +1236,7 @@ function start(config) {
     const selecting = sel && !sel.isCollapsed && docText() && docText().contains(sel.anchorNode);
     const sugg = target.closest("#doc-text .sugg");
     if (sugg && !selecting) { openSuggestion(Number(sugg.dataset.sugg), sugg); return; }
-    const mark = target.closest("#doc-text mark.hl");
+    const mark = target.closest("#doc-text mark.hl:not(.hl-gone)");
     if (mark && !selecting) {
       openCard(mark.dataset.annIds.split(" ").map(Number), mark);
       return;
@@ -942,6 +1247,7 @@ function start(config) {
   document.addEventListener("submit", (event) => {
     const form = event.target;
     if (form.id === "ann-editor-form") { saveEditor(event); return; }
+    if (form.matches("#ann-panel .ann-filters")) { event.preventDefault(); applyFilters(); return; }
     if (form.classList.contains("reply-form")) { event.preventDefault(); sendReply(form); }
   });
 
@@ -953,6 +1259,13 @@ function start(config) {
 
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && $("#ann-popover") && !$("#ann-popover").hidden) { closePopover(); return; }
+    if (event.target && event.target.id === "ed-tags") { onTagKey(event); return; }
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target.closest && event.target.closest("#ann-editor-form")) {
+      event.preventDefault();
+      $("#ann-editor-form").requestSubmit($("#ed-save"));
+      return;
+    }
+    if (event.key === "Escape" && !(editor() && editor().open) && closePanel()) return;
     const inField = event.target instanceof Element && event.target.closest("input, textarea, select, [contenteditable]");
     if (event.target && event.target.id === "ed-record-q") {
       if (event.key === "ArrowDown") { event.preventDefault(); moveOption(1); }
@@ -974,13 +1287,23 @@ function start(config) {
       recordTimer = setTimeout(() => searchRecords(q), 200);
     }
     if (event.target.id === "ed-tags") fillTagOptions();
+    if (event.target.id === "f-q") {
+      clearTimeout(filterTimer);
+      filterTimer = setTimeout(applyFilters, 150);
+    }
   });
+  let filterTimer = null;
+
+  // A deletion waiting out its Undo is sent when the page is hidden or closed.
+  window.addEventListener("pagehide", sendPendingDelete);
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") sendPendingDelete(); });
 
   const dlg = editor();
   if (dlg) dlg.addEventListener("close", onEditorClosed);
   window.addEventListener("hashchange", followHash);
 
   $$(".no-js-only").forEach((el) => { el.hidden = true; });
+  applyFilters();
   suggestionToggle();
   followHash();
   loadSuggestions();
