@@ -59,10 +59,12 @@ def seeded_types(transactional_db):
 class Browser:
     """One browser context (a person) on the live server."""
 
-    def __init__(self, browser, live_server, *, javascript: bool = True, width: int = 1280):
+    def __init__(self, browser, live_server, *, javascript: bool = True, width: int = 1280, height: int = 900,
+                 **context_options):
         self.base = live_server.url
         self.context = browser.new_context(
-            viewport={"width": width, "height": 900}, java_script_enabled=javascript, base_url=self.base,
+            viewport={"width": width, "height": height}, java_script_enabled=javascript, base_url=self.base,
+            **context_options,
         )
         self.context.set_default_timeout(10_000)
         self.page = self.context.new_page()

@@ -111,6 +111,12 @@ function start(config) {
     const panel = $("#ann-panel");
     if (!panel) return;
     closePopover(false);
+    if (!panel.classList.contains("was-opened")) {
+      // The first time on a small screen the key is folded away: the notes come first.
+      panel.classList.add("was-opened");
+      const key = $("#ann-panel .legend-box");
+      if (key) key.open = false;
+    }
     panel.classList.add("open");
     document.documentElement.classList.add("panel-open");
     const toggle = $("#panel-toggle");
@@ -1165,8 +1171,13 @@ function start(config) {
     const moreOpen = Boolean($("#ann-panel .more-filters[open]"));
     const panelOpen = Boolean($("#ann-panel.open"));
     const panelScroll = $("#ann-panel") ? $("#ann-panel").scrollTop : 0;
+    const keyOpen = $("#ann-panel .legend-box") ? $("#ann-panel .legend-box").open : true;
+    const wasOpened = Boolean($("#ann-panel.was-opened"));
     $("#reading-room").replaceWith(document.importNode(fresh, true));
-    if (panelOpen) { $("#ann-panel").classList.add("open"); $("#ann-panel").scrollTop = panelScroll; }
+    if (panelOpen) $("#ann-panel").classList.add("open");
+    if (wasOpened) $("#ann-panel").classList.add("was-opened");
+    $("#ann-panel").scrollTop = panelScroll;
+    if ($("#ann-panel .legend-box")) $("#ann-panel .legend-box").open = keyOpen;
     if (moreOpen) $("#ann-panel .more-filters").open = true;
     const data = JSON.parse(freshData.textContent);
     config.annotations = data.annotations;
