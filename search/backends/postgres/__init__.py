@@ -53,6 +53,9 @@ logger = logging.getLogger("search")
 # normalisation or log-length (0, 1) gave 17.
 RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
 RANK_NORMALIZATION = 2
+# Words standing together (a phrase's part of the score) count the same in a long text as in a
+# short one: rank / (rank + 1), not divided by the length (32).
+PHRASE_NORMALIZATION = 32
 BATCH = 500
 SPELLING_CANDIDATES = 50  # vocabulary words looked at per misspelt word
 QUERY_CANCELED = "57014"
@@ -120,8 +123,9 @@ class PostgresBackend(SearchBackend):
     def _page(compiled, where, params, page, size):
         if compiled.rank:  # the weighted sum of each rank part's cover density
             score = " + ".join(f"{float(weight)!r} * ts_rank_cd('{RANK_WEIGHTS}', e.vector, %s::tsquery, "
-                               f"{RANK_NORMALIZATION})" for weight, _ in compiled.rank)
-            score_params = [text for _, text in compiled.rank]
+                               f"{PHRASE_NORMALIZATION if phrase else RANK_NORMALIZATION})"
+                               for weight, _, phrase in compiled.rank)
+            score_params = [text for _, text, _ in compiled.rank]
         else:
             score, score_params = "0.0", []
         sql = (f"SELECT e.object_id, {score} AS score, e.body, count(*) OVER () FROM search_searchentry e "

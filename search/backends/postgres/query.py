@@ -20,6 +20,7 @@ from search.limits import Limits
 from .storage import WEIGHTS, quote_lexeme
 
 ALL_WEIGHTS = "".join(WEIGHTS[f] for f in t.DEFAULT_FIELDS)
+NEAR_MAX = 10  # a phrase with a slop up to this is words within that distance (<1> | ... | <slop>); beyond, all of them
 
 __all__ = ["Compiled", "compile_query", "filter_sql"]
 
@@ -33,7 +34,7 @@ class Compiled:
 
     where: str
     params: list
-    rank: list[tuple[float, str]]  # (weight, tsquery): the score is the weighted sum of their ts_rank_cd
+    rank: list[tuple[float, str, bool]]  # (weight, tsquery, a phrase): the score is the weighted sum of their ts_rank_cd
     highlight: set[str] = field(default_factory=set)
     phrases: list[tuple[tuple[str, ...], int]] = field(default_factory=list)
     fell_back: bool = False  # a Fallback compiled its second part
@@ -64,7 +65,7 @@ def _as_sql(node, column: str = "e.vector") -> _Sql:
 class _Compiler:
     def __init__(self, limits: Limits):
         self.limits = limits
-        self.rank_parts: list[tuple[float, str]] = []
+        self.rank_parts: list[tuple[float, str, bool]] = []  # (boost, tsquery, a phrase)
         self.highlight: set[str] = set()
         self.phrases: list[tuple[tuple[str, ...], int]] = []
         self.expanded = 0
@@ -86,7 +87,7 @@ class _Compiler:
         if fieldname == "body" and not negated and not prefix:
             self.highlight.add(word)
         if not negated:
-            self.rank_parts.append((boost, text))
+            self.rank_parts.append((boost, text, False))
         return _Ts(text)
 
     def _each_field(self, node, make) -> object:
@@ -116,7 +117,7 @@ class _Compiler:
                 self.highlight.update(words)
             text = "(" + " | ".join(f"{quote_lexeme(w)}:{ALL_WEIGHTS}" for w in words) + ")"
             if not negated:
-                self.rank_parts.append((1.0, text))
+                self.rank_parts.append((1.0, text, False))
             return _Ts(text)
         return self._combine("|", [self._word(node.field, w, negated=negated) for w in words])
 
@@ -137,12 +138,18 @@ class _Compiler:
         weight = WEIGHTS.get(fieldname)
         if weight is None:
             return NOTHING
-        glue = " <-> " if node.slop <= 1 else " & "
-        text = "(" + glue.join(f"{quote_lexeme(w)}:{weight}" for w in node.words) + ")"
+        lexemes = [f"{quote_lexeme(w)}:{weight}" for w in node.words]
+        if node.slop <= 1:
+            text = "(" + " <-> ".join(lexemes) + ")"
+        elif node.slop <= NEAR_MAX and len(lexemes) > 1:  # each word within ``slop`` of the one before
+            text = "(" + " & ".join("(" + " | ".join(f"{a} <{k}> {b}" for k in range(1, node.slop + 1)) + ")"
+                                    for a, b in zip(lexemes, lexemes[1:], strict=False)) + ")"
+        else:
+            text = "(" + " & ".join(lexemes) + ")"
         if fieldname == "body" and not negated:
             self.phrases.append((node.words, node.slop))
         if not negated:
-            self.rank_parts.append((node.boost, text))
+            self.rank_parts.append((node.boost, text, True))
         return _Ts(text)
 
     # --- the tree ----------------------------------------------------------------------------
@@ -253,17 +260,18 @@ def _any_entry(tsquery: str) -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def _rank(parts: list[tuple[float, str]], whole: str | None) -> list[tuple[float, str]]:
-    """The rank parts grouped by weight. When the whole query is one tsquery it stands for the
-    plain words (cover density then sees how close they are); the weighted forms add to it."""
-    groups: dict[float, list[str]] = {}
-    for boost, text in parts:
-        groups.setdefault(boost, []).append(text)
-    out = [(1.0, whole)] if whole else []
-    for boost, texts in sorted(groups.items()):
-        if whole and boost == 1.0:
+def _rank(parts: list[tuple[float, str, bool]], whole: str | None) -> list[tuple[float, str, bool]]:
+    """The rank parts grouped by weight (and whether they are phrases). When the whole query is
+    one tsquery it stands for the plain words (cover density then sees how close they are); the
+    weighted forms and phrases add to it."""
+    groups: dict[tuple[float, bool], list[str]] = {}
+    for boost, text, phrase in parts:
+        groups.setdefault((boost, phrase), []).append(text)
+    out = [(1.0, whole, False)] if whole else []
+    for (boost, phrase), texts in sorted(groups.items()):
+        if whole and boost == 1.0 and not phrase:
             continue
-        out.append((boost, " | ".join(dict.fromkeys(texts))))
+        out.append((boost, " | ".join(dict.fromkeys(texts)), phrase))
     return out
 
 
