@@ -17,6 +17,7 @@ from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete, pre_delete
 from django.utils import timezone
 
 from archive_site.models import Document, Record
@@ -213,18 +214,47 @@ def undo_batch(*, user, batch: AnnotationBatch) -> UndoReport:
     kept_reasons = _changed_by_others(batch, members)
     report = UndoReport(batch=batch)
     reason = f"undone with batch {batch.pk}"
+    ids = [a.pk for a in members]
+    linked = set(Annotation.objects.filter(reply_to__in=ids).values_list("reply_to_id", flat=True))
+    for source, target in Annotation.objects.filter(Q(relation_source__in=ids) | Q(relation_target__in=ids)).values_list(
+            "relation_source_id", "relation_target_id"):
+        linked.update((source, target))
+    plain = []
     for annotation in members:
         if annotation.pk in kept_reasons:
             report.kept.append({"id": annotation.pk, "reason": kept_reasons[annotation.pk]})
-            continue
-        if not permissions.can_delete(user, annotation):
+        elif not permissions.can_delete(user, annotation):
             report.kept.append({"id": annotation.pk, "reason": "not yours to delete"})
-            continue
-        services.delete_annotation(user=user, annotation=annotation, reason=reason)
-        report.deleted.append(annotation.pk)
+        elif annotation.pk in linked:  # with the creator's own replies or relations: the whole thread
+            services.delete_annotation(user=user, annotation=annotation, reason=reason)
+            report.deleted.append(annotation.pk)
+        else:
+            plain.append(annotation)
+    _delete_alone(plain, user=user, reason=reason)
+    report.deleted = sorted([*report.deleted, *(a.pk for a in plain)])
     batch.undone, batch.undone_by = timezone.now(), user
     batch.save(update_fields=["undone", "undone_by"])
     return report
+
+
+def _delete_alone(annotations: list[Annotation], *, user, reason: str) -> None:
+    """Delete annotations that nothing points to (no reply, no relation) in a few statements
+    instead of one collector run each, with what ``Model.delete()`` does around them: the tag and
+    record links go first, and ``pre_delete`` / ``post_delete`` are sent for each, so that the
+    history row ("-", who, why) and the search index task are written exactly as for a single
+    deletion. (A batch of 1,000 took 17 s on PostgreSQL one by one.)"""
+    if not annotations:
+        return
+    using = Annotation.objects.db
+    ids = [a.pk for a in annotations]
+    for annotation in annotations:
+        pre_delete.send(sender=Annotation, instance=annotation, using=using, origin=annotation)
+    for through in (Annotation.tags.through, Annotation.records.through):
+        through.objects.filter(annotation_id__in=ids)._raw_delete(using)
+    Annotation.objects.filter(pk__in=ids)._raw_delete(using)
+    for annotation in annotations:
+        annotation._history_user, annotation._change_reason = user, reason
+        post_delete.send(sender=Annotation, instance=annotation, using=using, origin=annotation)
 
 
 def batch_members(user, batch: AnnotationBatch):

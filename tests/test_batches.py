@@ -127,12 +127,18 @@ def test_undoing_a_batch_deletes_its_annotations_with_history(user_api, user, ar
     record, *_ = archive
     batch = _batch(user_api, record)
     ids = set(Annotation.objects.filter(batch=batch).values_list("pk", flat=True))
+    assert user_api.get("/api/search/?q=Iagoda&type=annotation").json()["count"] == 4  # every spelling folds alike
     response = user_api.post(f"/api/batches/{batch.pk}/undo/")
     assert response.status_code == 200
     assert set(response.json()["deleted"]) == ids and response.json()["kept"] == []
     assert not Annotation.objects.filter(pk__in=ids).exists()
     assert set(Annotation.history.filter(history_type="-", history_change_reason=f"undone with batch {batch.pk}")
                .values_list("id", flat=True)) == ids
+    deletion = Annotation.history.filter(id=min(ids), history_type="-").get()
+    assert deletion.history_user == user
+    assert user_api.get("/api/search/?q=Iagoda&type=annotation").json()["count"] == 0  # gone from the index too
+    assert not Annotation.tags.through.objects.filter(annotation_id__in=ids).exists()
+    assert not Annotation.records.through.objects.filter(annotation_id__in=ids).exists()
     batch.refresh_from_db()
     assert batch.undone is not None and batch.undone_by == user
     again = user_api.post(f"/api/batches/{batch.pk}/undo/")
@@ -160,6 +166,26 @@ def test_undoing_a_batch_someone_else_partly_edited_keeps_their_edits_and_says_s
     assert f"2 kept because others changed them: {edited.pk} (edited by carol); {replied.pk} (replied to by dora)" in body["detail"]
     assert set(Annotation.objects.filter(batch=batch).values_list("pk", flat=True)) == {edited.pk, replied.pk}
     assert Annotation.objects.get(pk=edited.pk).comment == "The NKVD chief"
+
+
+def test_undoing_deletes_the_creators_own_replies_and_relations_with_the_batch(user_api, user, archive, curator_api):
+    record, *_ = archive
+    batch = _batch(user_api, record)
+    first, second, *_ = Annotation.objects.filter(batch=batch).order_by("pk")
+    reply = user_api.post("/api/annotations/", {"type": "Annotation", "target": f"http://testserver/api/annotations/{first.pk}/",
+                                                "bodyValue": "mine"}, format="json")
+    relation = user_api.post("/api/annotations/", {
+        "type": "Annotation", "motivation": "linking", "target": f"http://testserver/api/annotations/{first.pk}/",
+        "body": [{"type": "SpecificResource", "source": f"http://testserver/api/annotations/{second.pk}/"},
+                 {"type": "TextualBody", "purpose": "classifying", "value": "same-person-as"}]}, format="json")
+    assert reply.status_code == relation.status_code == 201
+    body = user_api.post(f"/api/batches/{batch.pk}/undo/").json()
+    assert len(body["deleted"]) == 4 and body["kept"] == []
+    assert not Annotation.objects.filter(creator=user).exists()
+    # A curator restores one of them from its deletion row: it comes back with its record link.
+    row = Annotation.history.filter(id=second.pk, history_type="-").get()
+    assert curator_api.post(f"/api/annotations/history/{row.history_id}/restore/").status_code == 200
+    assert [r.pk for r in Annotation.objects.get(pk=second.pk).records.all()] == [record.pk]
 
 
 def test_only_the_creator_or_a_curator_may_undo_a_batch(user_api, archive, other_user):
