@@ -54,7 +54,7 @@ def run_worker(verbosity: int = 0) -> None:
                  "--interval", "0", verbosity=verbosity)
 
 
-def test_rebuild_marks_the_tasks_queued_before_it_done_and_leaves_later_and_running_ones(db, db_tasks, monkeypatch):
+def test_rebuild_marks_the_tasks_queued_before_it_done_and_leaves_later_and_running_ones(transactional_db, db_tasks, monkeypatch):
     first = DocumentFactory(title="Zinoviev before the rebuild")
     second = DocumentFactory(title="Kamenev before the rebuild")
     before = statuses()
@@ -92,7 +92,7 @@ def test_rebuild_marks_the_tasks_queued_before_it_done_and_leaves_later_and_runn
     assert first.pk  # (the first document's task was covered, not run)
 
 
-def test_a_failed_rebuild_covers_nothing(db, db_tasks, monkeypatch):
+def test_a_failed_rebuild_covers_nothing(transactional_db, db_tasks, monkeypatch):
     DocumentFactory(title="Radek")
     before = statuses()
 
@@ -115,7 +115,7 @@ def restore_task_loggers():
 
 
 def test_the_worker_logs_no_line_per_task_at_the_default_verbosity_but_does_at_v2(
-        db, db_tasks, caplog, restore_task_loggers):
+        transactional_db, db_tasks, caplog, restore_task_loggers):
     document = DocumentFactory(title="Pyatakov")
     caplog.set_level(logging.DEBUG)
     run_worker(verbosity=1)
