@@ -6,12 +6,16 @@ the only export that carries private notes (keep backups private). The search in
 ``archive_restored`` signal, on which ``search`` enqueues index tasks inside the import's
 transaction (an outbox, like every other change).
 
-What a file carries: documents, records, entity types, tags, relation types, annotation groups
+What a file carries: documents (with their provenance and pages: which extractor made the text,
+the original's checksum and path, page offsets, OCR word boxes), records, entity types, tags, relation types, annotation groups
 (and their members), batches, annotation tasks (documents, entity types, assignments),
 annotations (with tag and record links, replies, relations), every history row of documents,
 records and annotations, and the users these refer to (creators, reviewers, group members, the
 authors of history rows, with their password hashes and auth groups such as ``curators``).
-Users are referred to by username, so an import into an archive that already has accounts maps
+The original files and page images themselves stay files under ``ARCHIVE_DATA_DIR`` (``originals/``,
+by path and SHA-256): copy that folder beside the backup; a document whose file is missing still
+reads and annotates, and its download answers 404 saying so. Ingest jobs are not carried (they are
+the state of an upload in progress). Users are referred to by username, so an import into an archive that already has accounts maps
 them by name; everything else keeps its id (ids are in public URLs).
 
 File layout: ``{"format": FORMAT, "version": 1, "exported_at", "counts", "sha256", "data"}``
@@ -45,6 +49,8 @@ VERSION = 1
 # Tables in the order they are written (parents first) and cleared (in reverse).
 TABLES = [
     "archive_site.Document",
+    "archive_site.DocumentOrigin",
+    "archive_site.DocumentPage",
     "archive_site.Record",
     "annotations.EntityType",
     "annotations.Tag",

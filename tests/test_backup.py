@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 
 from annotations import assignments, batches
 from annotations.models import Annotation, AnnotationGroup, EntityType
-from archive_site.models import Document, Record
+from archive_site.models import Document, DocumentOrigin, DocumentPage, Record
 from curation import backup
 from search.management.commands.check_index import compare
 
@@ -68,6 +68,13 @@ def rich_archive(seed_archive, user, other_user, curator, annotation_payload):
                                                 "task": task.pk}, format="json")
     assert in_task.status_code == 201, in_task.content
     assert Annotation.objects.count() == 6
+    # Sources as they came: the document's provenance and a scanned page with its word boxes.
+    DocumentOrigin.objects.update_or_create(document=document, defaults=dict(file_name="page.png", format="image", media_type="image/png",
+                                  size=1234, checksum="ab" * 32, path="originals/ab/page.png",
+                                  extractor="tesseract", extractor_version="5.3.0", ocr_confidence=91.5))
+    DocumentPage.objects.create(document=document, number=1, start=0, end=40, method="ocr", image="originals/ab/p1.png",
+                                media_type="image/png", width=800, height=1000, confidence=91.5,
+                                words=[{"start": 0, "end": 4, "box": [10, 10, 60, 30], "confidence": 96}])
     return {"document": document, "record": record, "urls": made}
 
 
