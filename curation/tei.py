@@ -13,6 +13,10 @@ and ``<lb/>`` for a line break, so importing the file gives back the same text, 
 character. Annotations that cannot nest (one crosses a paragraph break or another annotation) are
 split into parts joined by ``@next`` / ``@prev``; an annotation's comment is a ``<note>`` in the
 back pointing at it. Approved annotations carry ``ana="#approved"`` (a category of the header).
+Relations with an end in the document (``export_relations``, by the same scope and read rule as
+the relations' own exports) are a ``listRelation`` in the header's ``sourceDesc``: one
+``<relation name="TYPE" active="..." passive="...">`` each, pointing at the inline element of an
+end in this document (``#a12``) or at the passage's URL for an end elsewhere.
 
 **In** (``annotate_entities``, the receiver of ``archive_site.sources.entities_extracted``): the
 names a TEI source marks become annotations through ``annotations.services``: linked to a record
@@ -160,7 +164,31 @@ def _render(element: etree._Element, node: _Node, text: str, base: str, parts: d
     _append_text(element, text[position:node.end])
 
 
-def _header(document: Document, records: list[Record], base: str) -> etree._Element:
+def _relations(source_desc: etree._Element, relations, ids: set[int], base: str) -> None:
+    """The relations as a ``listRelation``: each end is its inline element (``#a<id>``) when the
+    export holds it, else the URL of its passage."""
+    from annotations import presenters
+
+    def pointer(end: Annotation) -> str:
+        return f"#a{end.pk}" if end.pk in ids else base + presenters.link(end)
+
+    rows = list(relations)
+    if not rows:
+        return
+    listing = etree.SubElement(source_desc, _t("listRelation"))
+    for relation in rows:
+        item = etree.SubElement(listing, _t("relation"), name=_safe(relation.relation_type.key)[:80] or "related",
+                                active=pointer(relation.relation_source), passive=pointer(relation.relation_target))
+        item.set(_xml("id"), f"r{relation.pk}")
+        item.set("ref", base + relation.get_absolute_url())
+        if relation.status == Annotation.Status.APPROVED:
+            item.set("ana", "#approved")
+        if relation.comment:
+            etree.SubElement(item, _t("desc")).text = _safe(relation.comment)
+
+
+def _header(document: Document, records: list[Record], base: str,
+            relations=(), ids: set[int] = frozenset()) -> etree._Element:
     header = etree.Element(_t("teiHeader"))
     file_desc = etree.SubElement(header, _t("fileDesc"))
     title_stmt = etree.SubElement(file_desc, _t("titleStmt"))
@@ -197,6 +225,7 @@ def _header(document: Document, records: list[Record], base: str) -> etree._Elem
             for scheme, value in sorted(record.external_ids.items()):
                 if value:
                     etree.SubElement(item, _t("idno"), type=_safe(str(scheme))[:60] or "id").text = _safe(str(value))
+    _relations(source_desc, relations, ids, base)
     encoding = etree.SubElement(header, _t("encodingDesc"))
     app_info = etree.SubElement(encoding, _t("appInfo"))
     application = etree.SubElement(app_info, _t("application"), ident=APPLICATION, version="1")
@@ -217,9 +246,9 @@ def _header(document: Document, records: list[Record], base: str) -> etree._Elem
     return header
 
 
-def export_tei(document: Document, annotations, *, base: str) -> bytes:
+def export_tei(document: Document, annotations, *, base: str, relations=()) -> bytes:
     """The document and ``annotations`` (anchored top-level ones on it; others are left out) as a
-    TEI P5 file (UTF-8 bytes)."""
+    TEI P5 file (UTF-8 bytes), with ``relations`` (``export_relations``) in the header."""
     text = document.text
     chosen = [a for a in annotations
               if a.document_id == document.pk and a.reply_to_id is None and a.target_start is not None
@@ -229,7 +258,8 @@ def export_tei(document: Document, annotations, *, base: str) -> bytes:
     records = list({r.pk: r for a in chosen for r in a.records.all()}.values())
     root = etree.Element(_t("TEI"), nsmap=NSMAP)
     root.set(_xml("lang"), document.language or "en")
-    root.append(_header(document, records, base))
+    header = _header(document, records, base)
+    root.append(header)
     text_element = etree.SubElement(root, _t("text"))
     text_element.set(_xml("space"), "preserve")
     body = etree.SubElement(text_element, _t("body"))
@@ -244,6 +274,8 @@ def export_tei(document: Document, annotations, *, base: str) -> bytes:
         for first, second in zip(elements, elements[1:], strict=False):
             first.set("next", "#" + second.get(_xml("id")))
             second.set("prev", "#" + first.get(_xml("id")))
+    if relations:  # the header is written last: a relation points at the elements' ids
+        root.replace(header, _header(document, records, base, relations, {pk for pk, els in parts.items() if els}))
     commented = [a for a in chosen if a.comment and parts.get(a.pk)]
     if commented:
         back = etree.SubElement(text_element, _t("back"))
@@ -258,6 +290,16 @@ def export_annotations(*, user, document: Document, scope: str) -> QuerySet[Anno
     from .exchange import export_queryset
 
     return export_queryset(user=user, document=document, scope=scope)
+
+
+def export_relations(*, user, document: Document, scope: str) -> QuerySet[Annotation]:
+    """The relations with an end in ``document``, by the relation exports' scope and read rule."""
+    from django.db.models import Q
+
+    from .relation_export import relations_queryset
+
+    return relations_queryset(user=user, scope=scope).filter(
+        Q(relation_source__document=document) | Q(relation_target__document=document))
 
 
 # --- in ---------------------------------------------------------------------------------------------

@@ -484,7 +484,8 @@ class DocumentTei(APIView):
             return Response({"scope": [f"Unknown scope {scope[:40]!r}; use public or all."]}, status=http.HTTP_400_BAD_REQUEST,
                             content_type="application/json")
         annotations = tei.export_annotations(user=request.user, document=document, scope=scope)
-        body = tei.export_tei(document, annotations, base=request.build_absolute_uri("/").rstrip("/"))
+        body = tei.export_tei(document, annotations, base=request.build_absolute_uri("/").rstrip("/"),
+                              relations=tei.export_relations(user=request.user, document=document, scope=scope))
         response = HttpResponse(body, content_type="application/tei+xml; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{document.slug}-{scope}.tei.xml"'
         return response

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from annotations import services
-from annotations.models import Annotation, EntityType
+from annotations.models import Annotation, EntityType, RelationType
 from annotations.schemas import AnnotationInput
 from archive_site import document_services
 from archive_site.models import Record
@@ -38,12 +38,18 @@ def annotated(curator, user):
         return services.create_annotation(user=by, data=AnnotationInput(
             document=document, start=start, end=end, quote=document.text[start:end], visibility="public", **fields))
 
-    note(curator, "Moscow", entity_type=types["place"], records=[moscow])
-    note(curator, "Stalin", entity_type=types["person"], records=[stalin], comment="The  General Secretary")
+    in_moscow = note(curator, "Moscow", entity_type=types["place"], records=[moscow])
+    stalin_note = note(curator, "Stalin", entity_type=types["person"], records=[stalin], comment="The  General Secretary")
     note(curator, "Zinoviev", "were", entity_type=types["event"])  # crosses the next one
     note(curator, "Kamenev", "tried in Mos")  # crosses into Moscow
     note(curator, "Stalin watched", "Last", comment="crosses two paragraph breaks")
-    note(user, "August 1936", entity_type=types["date"])  # pending: not published
+    august = note(user, "August 1936", entity_type=types["date"])  # pending: not published
+    relation_type = RelationType.objects.order_by("pk").first()
+    document.published_relation = services.create_annotation(user=curator, data=AnnotationInput(
+        document=document, start=None, end=None, quote="", relation_source=stalin_note, relation_target=in_moscow, relation_type=relation_type, comment="He ran it",
+        visibility="public"))
+    services.create_annotation(user=user, data=AnnotationInput(  # pending: not published
+        document=document, start=None, end=None, quote="", relation_source=august, relation_target=in_moscow, relation_type=relation_type, visibility="public"))
     return document
 
 
@@ -71,6 +77,13 @@ def test_the_export_marks_names_inline_and_lists_the_records(annotated, client):
     assert '<rs type="event"' in body and '<person xml:id="rec-stalin">' in body and '<place xml:id="rec-moscow">' in body
     assert "<listPerson>" in body and "<listPlace>" in body and "Joseph Stalin" in body
     assert "<date" not in body.split("<text", 1)[1]  # the pending date note is not published
+    relation = annotated.published_relation
+    stalin_note, moscow_note = relation.relation_source, relation.relation_target
+    assert body.count("<relation ") == 1  # the pending relation is not published either
+    assert (f'<relation name="{relation.relation_type.key}" active="#a{stalin_note.pk}" passive="#a{moscow_note.pk}" '
+            f'xml:id="r{relation.pk}"') in body
+    assert f'xml:id="a{stalin_note.pk}"' in body and f'xml:id="a{moscow_note.pk}"' in body
+    assert "<desc>He ran it</desc>" in body
 
 
 def test_importing_the_export_gives_back_the_text_and_the_annotations(annotated, curator):
@@ -80,7 +93,7 @@ def test_importing_the_export_gives_back_the_text_and_the_annotations(annotated,
     assert copy.text == annotated.text
     assert (copy.title, copy.date, copy.source, copy.kind, copy.language) == (
         "The trial", "1936-08", "https://example.org/trial", "lecture", "en")
-    published = Annotation.objects.filter(document=annotated, status="approved")
+    published = Annotation.objects.filter(document=annotated, status="approved", relation_source__isnull=True)
     assert sorted(map(_key, Annotation.objects.filter(document=copy))) == sorted(map(_key, published))
 
 

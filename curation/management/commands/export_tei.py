@@ -26,7 +26,8 @@ class Command(BaseCommand):
         if document is None:
             raise CommandError(f"No document {slug!r}.")
         body = tei.export_tei(document, tei.export_annotations(user=None, document=document, scope=scope),
-                              base=base.rstrip("/"))
+                              base=base.rstrip("/"),
+                              relations=tei.export_relations(user=None, document=document, scope=scope))
         if output:
             try:
                 Path(output).write_bytes(body)
