@@ -57,11 +57,12 @@ class ExchangeError(ValueError):
 # --- export -----------------------------------------------------------------------------------
 
 
-def export_queryset(*, user, document: Document | None = None, scope: str = "public") -> QuerySet[Annotation]:
-    """``user`` None: the command line, which exports every note but private ones."""
+def in_scope(qs: QuerySet[Annotation], *, user, scope: str, document: Document | None = None) -> QuerySet[Annotation]:
+    """What an export of ``scope`` holds, for every export (annotations, relations, TEI):
+    ``public`` the published notes, ``all`` what ``user`` may see; ``user`` None is the command
+    line, which exports every note but private ones."""
     if scope not in SCOPES:
         raise ExchangeError(f"Unknown scope {scope!r}; use public or all.")
-    qs = selectors.annotation_queryset().filter(reply_to__isnull=True)
     if scope == "public":
         qs = qs.filter(permissions.published_q())
     elif user is not None:
@@ -70,6 +71,12 @@ def export_queryset(*, user, document: Document | None = None, scope: str = "pub
         qs = qs.exclude(visibility=Annotation.Visibility.PRIVATE)
     if document is not None:
         qs = qs.filter(document=document)
+    return qs
+
+
+def export_queryset(*, user, document: Document | None = None, scope: str = "public") -> QuerySet[Annotation]:
+    qs = in_scope(selectors.annotation_queryset().filter(reply_to__isnull=True), user=user, scope=scope,
+                  document=document)
     return qs.order_by("document__slug", "target_start", "id")
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from annotations import permissions, presenters, relations
+from annotations import presenters, relations
 from annotations.models import Annotation
 
-from .exchange import SCOPES, ExchangeError, _csv
+from .exchange import _csv, in_scope
 
 EDGE_COLUMNS = [
     "source_record", "source_label", "relation", "target_record", "target_label", "source_passage",
@@ -24,17 +24,7 @@ EDGE_COLUMNS = [
 
 
 def relations_queryset(*, user, scope: str = "public", document=None) -> QuerySet[Annotation]:
-    if scope not in SCOPES:
-        raise ExchangeError(f"Unknown scope {scope!r}; use public or all.")
-    qs = relations.relation_queryset()
-    if scope == "public":
-        qs = qs.filter(permissions.published_q())
-    elif user is not None:
-        qs = qs.filter(permissions.visible_q(user))
-    else:
-        qs = qs.exclude(visibility=Annotation.Visibility.PRIVATE)
-    if document is not None:
-        qs = qs.filter(document=document)
+    qs = in_scope(relations.relation_queryset(), user=user, scope=scope, document=document)
     return qs.order_by("relation_type__key", "id")
 
 
