@@ -54,3 +54,32 @@ def test_record_page_shows_mentions_with_passages_and_deep_links(client, mention
 def test_record_page_without_mentions_says_so(client):
     record = RecordFactory()
     assert "No annotations link to this record yet." in client.get(f"/records/{record.pk}/").content.decode()
+
+
+def test_record_page_carries_the_network_section_and_what_link_all_offers_the_reader(client, user):
+    import json
+    import re
+
+    from annotations.models import AnnotationGroup
+
+    record = RecordFactory(label="Lev Kamenev", kind="person")
+    group = AnnotationGroup.objects.create(name="trial-team")
+    group.members.add(user)
+    AnnotationGroup.objects.create(name="not-mine")
+
+    def config(html: str) -> dict:
+        found = re.search(r'<script id="record-teamwork-data" type="application/json">(.*?)</script>', html, re.S)
+        return json.loads(found.group(1))
+
+    visitor = client.get(record.get_absolute_url()).content.decode()
+    assert 'id="network-title"' in visitor and f'href="/api/records/{record.pk}/network/"' in visitor
+    assert config(visitor) == {"record": {"id": record.pk, "label": "Lev Kamenev", "kind": "person"},
+                               "can_create": False, "entity_types": [], "groups": []}
+    assert 'id="link-all-record"' not in visitor
+
+    client.force_login(user)
+    reader = client.get(record.get_absolute_url()).content.decode()
+    seen = config(reader)
+    assert seen["can_create"] is True and seen["groups"] == ["trial-team"]
+    assert {"key": "person", "label": "Person"} in seen["entity_types"]
+    assert 'id="link-all-record"' in reader and 'name="csrfmiddlewaretoken"' in reader

@@ -2,14 +2,20 @@
 
 ``{% load annotation_tags %}{% record_mentions record %}``: the visible annotations linking to a
 record, across documents, with the quoted passage (same visibility rule as the API).
+
+``{% record_teamwork record %}``: the record's network (drawn by the page script from
+``/api/records/<id>/network/``, with a list beside it) and, for those who may annotate, "link all
+occurrences" with the entity types and the reader's groups it offers.
 """
 
 from __future__ import annotations
 
 from django import template
+from django.contrib.auth.models import AnonymousUser
 
 from .. import selectors
-from ..permissions import is_published
+from ..models import AnnotationGroup, EntityType
+from ..permissions import can_create, is_published
 
 register = template.Library()
 
@@ -21,3 +27,18 @@ def record_mentions(context, record):
     mentions = list(selectors.record_annotations(user, record))
     published = sum(1 for a in mentions if is_published(a))
     return {"record": record, "mentions": mentions, "published": published}
+
+
+@register.inclusion_tag("annotations/record_teamwork.html", takes_context=True)
+def record_teamwork(context, record):
+    request = context.get("request")
+    user = getattr(request, "user", None) or AnonymousUser()
+    may_annotate = can_create(user)
+    config = {
+        "record": {"id": record.pk, "label": record.label, "kind": record.kind},
+        "can_create": may_annotate,
+        "entity_types": [{"key": e.key, "label": e.label} for e in EntityType.objects.all()] if may_annotate else [],
+        "groups": list(AnnotationGroup.objects.filter(members=user).order_by("name").values_list("name", flat=True))
+        if may_annotate else [],
+    }
+    return {"record": record, "config": config, "csrf_token": context.get("csrf_token")}
