@@ -7,6 +7,8 @@
 // W3C annotation API, and after each change re-reads the server-rendered page fragment so that the
 // highlights are drawn by the one renderer. It writes untrusted text only through textContent.
 
+import { el, jsonRequest, openLinkAll } from "./link_all.js";
+
 const ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld";
 const LDP_TYPE = `application/ld+json; profile="${ANNO_CONTEXT}"`;
 const QUOTE_CONTEXT = 32;
@@ -61,6 +63,12 @@ function start(config) {
     showSuggestions: true,
     lastFocus: null,
     pendingDelete: null, // {id, etag, timer}: a deletion waiting out its "Undo"
+    cursor: null, // the word cursor: {words: [[start, end], ...], anchor, focus} (word indices)
+    editorInitial: "", // the editor's fields as opened, to ask before throwing away what was typed
+    relationTypes: null,
+    relSource: null, // the annotation a relation being made starts from
+    relTarget: null, // {id, quote, where}: the annotation it points to
+    picking: false, // choosing the relation's other end by clicking (or Enter on) a highlight
   };
   const $ = (sel, root = document) => root.querySelector(sel);
   const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
@@ -399,6 +407,7 @@ function start(config) {
       card.querySelectorAll("label[for]").forEach((el) => { el.htmlFor = `pop-${el.htmlFor}`; });
       card.querySelectorAll(".js-only").forEach((el) => { el.hidden = false; });
       pop.appendChild(card);
+      loadRelations(card);
     }
     placeNear(pop, anchor);
     markActive(anchor);
@@ -610,7 +619,26 @@ function start(config) {
     $("#ed-record-q").value = "";
     annotateButton().hidden = true;
     state.lastFocus = annotation ? document.activeElement : $("#doc-text");
+    $("#ed-discard").hidden = true;
+    state.editorInitial = editorSnapshot();
     dlg.showModal();
+    $("#ed-comment").focus();
+  }
+
+  const editorSnapshot = () => JSON.stringify([$("#ed-comment").value, $("#ed-tags").value, $("#ed-entity").value,
+    state.editorRecords.map((r) => r.id), $("#ed-visibility").value]);
+  const editorDirty = () => Boolean(editor() && editor().open && editorSnapshot() !== state.editorInitial);
+
+  /** Escape in the editor: ask first when something was typed; Escape again (or Discard) throws it away. */
+  function askDiscard() {
+    const box = $("#ed-discard");
+    box.hidden = false;
+    $("#ed-discard-no").focus();
+    status("Throw away what you typed? Escape again or Discard throws it away; Keep editing goes back.", { quiet: true });
+  }
+
+  function keepEditing() {
+    $("#ed-discard").hidden = true;
     $("#ed-comment").focus();
   }
 
@@ -621,6 +649,7 @@ function start(config) {
 
   function onEditorClosed() {
     closeTagOptions();
+    $("#ed-discard").hidden = true;
     unwrap(".pending-target");
     state.editing = null;
     if (state.lastFocus && document.contains(state.lastFocus)) state.lastFocus.focus({ preventScroll: true });
@@ -700,7 +729,7 @@ function start(config) {
       closeEditor();
       await refresh();
       status("Annotation saved.");
-      if (id) flash(id);
+      if (id) { flash(id); focusHighlight(id); }
     } catch (err) {
       error.textContent = `Could not save: ${err.message}`;
       error.hidden = false;
@@ -1044,6 +1073,12 @@ function start(config) {
     dismiss.dataset.index = String(i);
     dismiss.textContent = "Dismiss";
     buttons.append(accept, dismiss);
+    if (s.record) {
+      buttons.append(el("button", {
+        type: "button", "data-action": "link-all", "data-record-id": String(s.record.id), "data-record-label": s.record.label,
+        "data-record-kind": s.record.kind || "", "data-entity": s.entity_type || "", text: "Link all occurrences…",
+      }));
+    }
     box.append(h, q, what, buttons);
     pop.replaceChildren(closeButton(), box);
     pop.setAttribute("aria-label", "Suggested entity");
@@ -1066,7 +1101,7 @@ function start(config) {
       closePopover(false);
       await refresh();
       status("Suggestion accepted.");
-      if (id) flash(id);
+      if (id) { flash(id); focusHighlight(id); }
     } catch (err) {
       status(`Could not accept: ${err.message}`);
     }
@@ -1191,7 +1226,450 @@ function start(config) {
     applyFilters();
     suggestionToggle();
     drawSuggestions();
+    state.cursor = null;
+    enhanceText();
     if (/^#pos=/.test(location.hash)) followHash();
+  }
+
+  // ---- the keyboard: one tab stop for the text, arrows between highlights, a word cursor ----------
+  //
+  // The text is one tab stop; the arrow keys move between highlights and suggestions (each becomes
+  // focusable as it is reached), Enter opens the focused one. "w" starts a word cursor where the
+  // reader is: arrows move it by word, Shift+arrows extend it, Enter (or "a") opens the editor on
+  // it, Escape leaves it. No caret browsing needed.
+
+  function enhanceText() {
+    const text = docText();
+    if (!text) return;
+    text.tabIndex = 0;
+    text.setAttribute("role", "region");
+    text.setAttribute("aria-label", "Document text");
+  }
+
+  function stops() {
+    const out = [];
+    for (const n of $$("#doc-text mark.hl:not(.hl-gone), #doc-text .sugg")) {
+      const prev = out[out.length - 1];
+      // One stop per note: a note cut by a line break or a style is still one highlight.
+      if (prev && n.matches("mark") && prev.matches("mark") && prev.dataset.annIds === n.dataset.annIds) continue;
+      out.push(n);
+    }
+    return out;
+  }
+
+  function stopOf(node) {
+    if (!(node instanceof Element)) return null;
+    const found = node.closest("#doc-text mark.hl, #doc-text .sugg");
+    if (!found) return null;
+    return stops().find((x) => x === found || (x.matches("mark") && found.matches("mark") && x.dataset.annIds === found.dataset.annIds)) || found;
+  }
+
+  function describeStop(stop) {
+    if (stop.matches(".sugg")) return `Suggested ${stop.title.replace(/^Suggested: /, "")}: ${stop.textContent}`;
+    const ids = stop.dataset.annIds.split(" ");
+    return `${stop.dataset.type || "Note"}${ids.length > 1 ? "" : ""}: ${stop.textContent}`;
+  }
+
+  function focusStop(stop) {
+    if (!stop) return;
+    stop.tabIndex = -1;
+    stop.focus({ preventScroll: true });
+    stop.scrollIntoView({ block: "nearest" });
+    status(describeStop(stop), { quiet: true });
+  }
+
+  function moveStop(from, delta) {
+    const all = stops();
+    if (!all.length) { status("No highlights in this text yet.", { quiet: true }); return; }
+    const current = stopOf(from);
+    let i = current ? all.indexOf(current) : -1;
+    if (delta === Infinity) i = all.length - 1;
+    else if (delta === -Infinity) i = 0;
+    else if (i < 0) i = delta > 0 ? firstVisibleStop(all) : all.length - 1;
+    else i = Math.min(all.length - 1, Math.max(0, i + delta));
+    focusStop(all[i]);
+  }
+
+  function firstVisibleStop(all) {
+    const i = all.findIndex((n) => n.getBoundingClientRect().bottom > 0);
+    return i < 0 ? 0 : i;
+  }
+
+  function openStop(stop) {
+    if (state.picking && stop.matches("mark")) { pickEnd(stop); return; }
+    if (stop.matches(".sugg")) openSuggestion(Number(stop.dataset.sugg), stop);
+    else openCard(stop.dataset.annIds.split(" ").map(Number), stop);
+  }
+
+  function wordsOf(cps) {
+    const words = [];
+    let s = -1;
+    for (let i = 0; i <= cps.length; i++) {
+      const inWord = i < cps.length && /[\p{L}\p{N}\p{M}'’\-_]/u.test(cps[i]);
+      if (inWord && s < 0) s = i;
+      if (!inWord && s >= 0) { words.push([s, i]); s = -1; }
+    }
+    return words;
+  }
+
+  async function startWordCursor() {
+    if (!config.can_create) { status("Sign in to annotate."); return; }
+    const words = wordsOf(await storedText());
+    if (!words.length) return;
+    let from = 0;
+    const active = stopOf(document.activeElement);
+    if (active) from = Number(active.dataset.start);
+    else {
+      const seg = $$("#doc-text [data-start]:not([data-end])").find((n) => n.getBoundingClientRect().bottom > 0);
+      if (seg) from = Number(seg.dataset.start);
+    }
+    let i = words.findIndex(([, e]) => e > from);
+    if (i < 0) i = 0;
+    state.cursor = { words, anchor: i, focus: i };
+    closePopover(false);
+    docText().focus({ preventScroll: true });
+    drawCursor();
+  }
+
+  function cursorRange() {
+    const { words, anchor, focus } = state.cursor;
+    return { start: words[Math.min(anchor, focus)][0], end: words[Math.max(anchor, focus)][1] };
+  }
+
+  function drawCursor() {
+    unwrap(".word-cursor");
+    const { start: s, end: e } = cursorRange();
+    const marks = wrapRange(s, e, "word-cursor");
+    if (marks.length) marks[0].scrollIntoView({ block: "nearest" });
+    const quote = state.text.slice(s, e).join("");
+    status(`Word cursor: “${quote}”. Arrows move, Shift with arrows extends, Enter annotates, Escape leaves.`, { quiet: true });
+  }
+
+  function stopWordCursor() {
+    state.cursor = null;
+    unwrap(".word-cursor");
+  }
+
+  function onCursorKey(event) {
+    const c = state.cursor;
+    const last = c.words.length - 1;
+    const step = { ArrowRight: 1, ArrowDown: 8, ArrowLeft: -1, ArrowUp: -8 }[event.key];
+    if (step !== undefined) {
+      event.preventDefault();
+      c.focus = Math.min(last, Math.max(0, c.focus + step));
+      if (!event.shiftKey) c.anchor = c.focus;
+      drawCursor();
+    } else if (event.key === "Home" || event.key === "End") {
+      event.preventDefault();
+      c.focus = event.key === "Home" ? 0 : last;
+      if (!event.shiftKey) c.anchor = c.focus;
+      drawCursor();
+    } else if (event.key === "Enter" || event.key === "a") {
+      event.preventDefault();
+      const range = cursorRange();
+      stopWordCursor();
+      openEditor({ range });
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      stopWordCursor();
+      status("Word cursor closed.", { quiet: true });
+    } else return false;
+    return true;
+  }
+
+  function focusHighlight(id) {
+    const mark = $(`#doc-text mark.hl[data-ann-ids~="${id}"]`);
+    if (mark) focusStop(mark);
+  }
+
+  // ---- keyboard shortcuts help ----------------------------------------------------------------------
+
+  const SHORTCUTS = [
+    [["Tab"], "Reach the text (one stop), then the side list"],
+    [["→", "↓"], "Next highlight or suggestion in the text"],
+    [["←", "↑"], "Previous highlight or suggestion"],
+    [["Home", "End"], "First / last highlight"],
+    [["Enter"], "Open the focused highlight's card (or the suggestion)"],
+    [["w"], "Start a word cursor in the text: select a passage without a mouse"],
+    [["→", "←"], "Word cursor: move by a word (↓ ↑ by eight words)"],
+    [["Shift+→", "Shift+←"], "Word cursor: extend or shrink the selection"],
+    [["Enter", "a"], "Annotate the selection (word cursor or mouse)"],
+    [["1", "…", "9"], "In the editor, outside a text field: choose the entity type"],
+    [["Enter"], "In Tags: take the highlighted tag (never saves)"],
+    [["Ctrl+Enter"], "Save the editor"],
+    [["Escape"], "Close a card, the word cursor or the sheet; in the editor, ask before throwing away what you typed"],
+    [["?"], "This list"],
+  ];
+
+  function openShortcuts() {
+    let dlg = $("#shortcuts");
+    if (!dlg) {
+      const rows = SHORTCUTS.map(([keys, what]) => el("tr", {},
+        el("th", { scope: "row" }, ...keys.flatMap((k, i) => [i ? " " : null, k === "…" ? "…" : el("kbd", { text: k })]).filter(Boolean)),
+        el("td", { text: what })));
+      const close = el("button", { type: "button", class: "primary", text: "Close" });
+      dlg = el("dialog", { id: "shortcuts", class: "ann-editor shortcuts", "aria-labelledby": "shortcuts-title" },
+        el("h2", { id: "shortcuts-title", text: "Keyboard shortcuts" }),
+        el("table", { class: "shortcuts-table" }, el("tbody", {}, ...rows)),
+        el("div", { class: "buttons" }, close));
+      close.addEventListener("click", () => dlg.close());
+      dlg.addEventListener("close", () => { if (dlg.opener && document.contains(dlg.opener)) dlg.opener.focus({ preventScroll: true }); });
+      document.body.append(dlg);
+    }
+    dlg.opener = document.activeElement;
+    dlg.showModal();
+    dlg.querySelector("button").focus();
+  }
+
+  // ---- link all occurrences ---------------------------------------------------------------------------
+
+  function linkAll(button) {
+    closePopover(false);
+    openLinkAll({
+      record: { id: Number(button.dataset.recordId), label: button.dataset.recordLabel, kind: button.dataset.recordKind },
+      document: config.slug, entityTypes: config.entity_types, groups: config.groups, entityType: button.dataset.entity,
+      csrf: csrf(), notify: status,
+      onDone: async () => { await refresh().catch(() => {}); },
+      onUndone: async () => { await refresh().catch(() => {}); },
+    });
+  }
+
+  // ---- relations: on the card, and making one -----------------------------------------------------
+
+  function endLink(end) {
+    const here = end.document.slug === config.slug;
+    const names = end.records.map((r) => r.label).join(", ");
+    const text = `“${end.quote || "(no passage)"}”${names ? ` (${names})` : ""}`;
+    const link = here
+      ? el("a", { href: `#hl-${end.id}`, class: "jump", "data-ann-id": String(end.id), text })
+      : el("a", { href: new URL(end.link, location.origin).pathname + new URL(end.link, location.origin).hash, text });
+    return here ? [link] : [link, el("span", { class: "muted small", text: ` in ${end.document.title}` })];
+  }
+
+  function relationItem(r, direction) {
+    const type = el("span", { class: "rel-type", text: r.type.label });
+    const li = el("li", { class: `rel rel-${direction}`, "data-relation-id": String(r.id) });
+    if (direction === "out") li.append(el("span", { class: "muted", text: "this → " }), type, " → ", ...endLink(r.target));
+    else li.append(...endLink(r.source), " → ", type, el("span", { class: "muted", text: " → this" }));
+    if (r.comment) li.append(el("span", { class: "rel-comment small", text: ` — ${r.comment}` }));
+    if (r.status !== "approved") li.append(" ", el("span", { class: `status-badge status-${r.status}`, text: r.status }));
+    if (r.can_edit) {
+      li.append(" ", el("button", { type: "button", class: "link small", "data-action": "delete-relation", "data-relation-id": String(r.id),
+        "aria-label": `Delete the relation “${r.type.label}”`, text: "Delete" }));
+    }
+    return li;
+  }
+
+  async function loadRelations(card) {
+    const box = card.querySelector(".ann-relations");
+    if (!box || box.dataset.loading) return;
+    box.dataset.loading = "1";
+    const list = box.querySelector(".rel-list");
+    try {
+      const data = await jsonRequest("GET", box.dataset.relationsUrl);
+      const items = [...data.outgoing.map((r) => relationItem(r, "out")), ...data.incoming.map((r) => relationItem(r, "in"))];
+      list.replaceChildren(...(items.length ? items : [el("li", { class: "muted small", text: "No relations yet." })]));
+    } catch (err) {
+      list.replaceChildren(el("li", { class: "muted small", text: `Relations could not be read: ${err.message}` }));
+    } finally {
+      delete box.dataset.loading;
+    }
+  }
+
+  async function deleteRelation(id, button) {
+    try {
+      const { etag } = await current(id);
+      await api("DELETE", `/api/annotations/${id}/`, null, etag);
+    } catch (err) {
+      status(`Could not delete the relation: ${err.message}`);
+      return;
+    }
+    const card = button.closest(".ann-card");
+    status("Relation deleted.");
+    if (card) loadRelations(card);
+  }
+
+  const relEditor = () => $("#rel-editor");
+
+  async function openRelationEditor(sourceId) {
+    const dlg = relEditor();
+    const source = state.byId.get(sourceId);
+    if (!dlg || !source) return;
+    closePopover(false);
+    state.relSource = source;
+    state.relTarget = null;
+    state.relOpener = $(`#doc-text mark.hl[data-ann-ids~="${sourceId}"]`) || document.activeElement;
+    $("#rel-from").textContent = source.quote;
+    $("#rel-error").hidden = true;
+    $("#rel-comment").value = "";
+    $("#rel-q").value = "";
+    $("#rel-visibility").value = "private";
+    closeRelOptions();
+    renderRelTarget();
+    if (!state.relationTypes) {
+      try {
+        state.relationTypes = await jsonRequest("GET", "/api/relation-types/");
+      } catch (err) {
+        status(`Could not read the relation types: ${err.message}`);
+        return;
+      }
+      $("#rel-type").replaceChildren(...state.relationTypes.map((t) => el("option", { value: t.key, text: t.label, title: t.description || "" })));
+    }
+    dlg.showModal();
+    $("#rel-type").focus();
+  }
+
+  function renderRelTarget() {
+    const box = $("#rel-to");
+    const t = state.relTarget;
+    if (!t) { box.replaceChildren(el("span", { class: "muted", text: "Nothing chosen yet." })); return; }
+    box.replaceChildren(el("strong", { text: `“${t.quote}”` }), el("span", { class: "muted small", text: ` ${t.where}` }));
+  }
+
+  function startPicking() {
+    state.picking = true;
+    relEditor().close();
+    const banner = $("#pick-banner");
+    const cancel = el("button", { type: "button", "data-action": "cancel-pick", text: "Cancel" });
+    banner.replaceChildren(el("span", { text: "Click the highlight the relation points to (or move to it with the arrow keys and press Enter). " }), cancel);
+    banner.hidden = false;
+    const first = stops().find((n) => n.matches("mark") && !n.dataset.annIds.split(" ").every((x) => Number(x) === state.relSource.id));
+    if (first) focusStop(first); else docText().focus();
+  }
+
+  function endPicking(reopen = true) {
+    state.picking = false;
+    const banner = $("#pick-banner");
+    banner.hidden = true;
+    banner.replaceChildren();
+    if (reopen) {
+      relEditor().showModal();
+      $(state.relTarget ? "#rel-comment" : "#rel-pick").focus();
+    }
+  }
+
+  function pickEnd(mark) {
+    const ids = mark.dataset.annIds.split(" ").map(Number).filter((x) => x !== state.relSource.id);
+    if (!ids.length) { status("That is the annotation the relation starts from: pick another one."); return; }
+    const a = state.byId.get(ids[0]);
+    state.relTarget = { id: a.id, quote: a.quote, where: `(${a.entity_type ? a.entity_type.label : "note"} in this document)` };
+    renderRelTarget();
+    endPicking();
+    status(`The relation points to “${a.quote}”.`, { quiet: true });
+  }
+
+  let relTimer = null;
+  let relResults = [];
+  let activeRel = -1;
+
+  function closeRelOptions() {
+    const list = $("#rel-options");
+    if (!list) return;
+    list.hidden = true;
+    list.replaceChildren();
+    $("#rel-q").setAttribute("aria-expanded", "false");
+    $("#rel-q").removeAttribute("aria-activedescendant");
+    relResults = [];
+    activeRel = -1;
+  }
+
+  async function searchEnds(q) {
+    const words = fold(q).split(/\s+/).filter(Boolean);
+    if (!words.length) { closeRelOptions(); return; }
+    const sourceId = state.relSource.id;
+    const seen = new Set([sourceId]);
+    const found = [];
+    for (const a of config.annotations) {
+      if (seen.has(a.id) || a.start === null) continue;
+      const hay = searchable(a);
+      if (words.every((w) => hay.includes(w))) {
+        seen.add(a.id);
+        found.push({ id: a.id, quote: a.quote, where: "(in this document)", group: "In this document" });
+      }
+      if (found.length >= 8) break;
+    }
+    try {
+      const data = await jsonRequest("GET", `/api/records/?q=${encodeURIComponent(q)}`);
+      const records = (data.results || data).slice(0, 3);
+      const lists = await Promise.all(records.map((r) => jsonRequest("GET", `/api/records/${r.id}/annotations/`).catch(() => ({ mentions: [] }))));
+      records.forEach((r, i) => {
+        for (const m of lists[i].mentions.slice(0, 10)) {
+          const id = idFromUrl(m.annotation.id);
+          if (!id || seen.has(id)) continue;
+          seen.add(id);
+          const here = m.document.slug === config.slug;
+          found.push({ id, quote: m.quote, where: here ? `(in this document, ${r.label})` : `(in ${m.document.title}, ${r.label})`, group: `Linked to ${r.label}` });
+        }
+      });
+    } catch { /* the local matches are still offered */ }
+    if (fold($("#rel-q").value).split(/\s+/).filter(Boolean).join(" ") !== words.join(" ")) return; // typed on since
+    relResults = found.slice(0, 20);
+    const list = $("#rel-options");
+    list.replaceChildren(...relResults.map((r, i) => el("li", { id: `rel-opt-${i}`, role: "option", "aria-selected": "false", "data-index": String(i) },
+      `“${r.quote}” `, el("span", { class: "muted small", text: r.where }))));
+    if (!relResults.length) list.append(el("li", { class: "muted", text: "No annotation you can see matches." }));
+    list.hidden = false;
+    $("#rel-q").setAttribute("aria-expanded", "true");
+    activeRel = -1;
+  }
+
+  function pickRelOption(i) {
+    const r = relResults[i];
+    if (!r) return;
+    state.relTarget = r;
+    renderRelTarget();
+    closeRelOptions();
+    $("#rel-q").value = "";
+    $("#rel-comment").focus();
+  }
+
+  function moveRelOption(delta) {
+    const options = $$("#rel-options [role=option]");
+    if (!options.length) return;
+    activeRel = (activeRel + delta + options.length) % options.length;
+    options.forEach((o, i) => o.setAttribute("aria-selected", i === activeRel ? "true" : "false"));
+    $("#rel-q").setAttribute("aria-activedescendant", options[activeRel].id);
+    options[activeRel].scrollIntoView({ block: "nearest" });
+  }
+
+  async function saveRelation(event) {
+    event.preventDefault();
+    const error = $("#rel-error");
+    error.hidden = true;
+    if (!state.relTarget) {
+      error.textContent = "Choose the annotation the relation points to: pick a highlight, or find one by its words or a record's name.";
+      error.hidden = false;
+      $("#rel-pick").focus();
+      return;
+    }
+    const body = [
+      { type: "SpecificResource", purpose: "linking", source: new URL(`/api/annotations/${state.relTarget.id}/`, location.origin).href },
+      { type: "TextualBody", purpose: "classifying", value: $("#rel-type").value },
+    ];
+    const comment = $("#rel-comment").value.trim();
+    if (comment) body.push({ type: "TextualBody", purpose: "commenting", value: comment, format: "text/plain" });
+    const payload = {
+      "@context": ANNO_CONTEXT, type: "Annotation", motivation: "linking",
+      target: new URL(`/api/annotations/${state.relSource.id}/`, location.origin).href, body, visibility: $("#rel-visibility").value,
+    };
+    $("#rel-save").disabled = true;
+    try {
+      await api("POST", "/api/annotations/", payload);
+    } catch (err) {
+      error.textContent = `Could not save the relation: ${err.message}`;
+      error.hidden = false;
+      return;
+    } finally {
+      $("#rel-save").disabled = false;
+    }
+    const sourceId = state.relSource.id;
+    relEditor().close();
+    status("Relation saved.");
+    const mark = $(`#doc-text mark.hl[data-ann-ids~="${sourceId}"]`);
+    if (mark) openCard([sourceId], mark);
+    $$(`#ann-list .ann-card[data-ann-id="${sourceId}"], #ann-list .ann-card[data-ann-id="${state.relTarget.id}"]`).forEach((card) => {
+      if (card.closest("details[open]")) loadRelations(card);
+    });
   }
 
   // ---- events ----------------------------------------------------------------------------------------
@@ -1205,9 +1683,17 @@ function start(config) {
   document.addEventListener("click", (event) => {
     const target = event.target;
     if (!(target instanceof Element)) return;
+    if (state.picking) {
+      const pickMark = target.closest("#doc-text mark.hl:not(.hl-gone)");
+      if (pickMark) { event.preventDefault(); pickEnd(pickMark); return; }
+    }
     const action = target.closest("[data-action]");
     if (action) {
       const kind = action.dataset.action;
+      if (kind === "link-all") { linkAll(action); return; }
+      if (kind === "add-relation") { openRelationEditor(Number(action.dataset.annId)); return; }
+      if (kind === "delete-relation") { deleteRelation(Number(action.dataset.relationId), action); return; }
+      if (kind === "cancel-pick") { endPicking(); return; }
       if (kind === "close-popover") { closePopover(); return; }
       if (kind === "close-panel") { closePanel(); return; }
       if (kind === "edit") { const a = state.byId.get(Number(action.dataset.annId)); if (a) openEditor({ annotation: a }); return; }
@@ -1223,6 +1709,13 @@ function start(config) {
       if (kind === "dismiss-suggestion") { dismissSuggestion(Number(action.dataset.index)); return; }
     }
     if (target.closest("#panel-toggle")) { openPanel(); return; }
+    if (target.closest("#shortcuts-open")) { openShortcuts(); return; }
+    if (target.closest("#ed-discard-yes")) { closeEditor(); return; }
+    if (target.closest("#ed-discard-no")) { keepEditing(); return; }
+    if (target.closest("#rel-pick")) { startPicking(); return; }
+    if (target.closest("#rel-cancel")) { relEditor().close(); return; }
+    const relOption = target.closest("#rel-options [role=option]");
+    if (relOption) { pickRelOption(Number(relOption.dataset.index)); return; }
     if (target.closest("#ann-panel .clear-filters")) { event.preventDefault(); clearFilters(); return; }
     const tagOption = target.closest("#ed-tag-options [role=option]");
     if (tagOption) { pickTag(Number(tagOption.dataset.index)); return; }
@@ -1258,6 +1751,7 @@ function start(config) {
   document.addEventListener("submit", (event) => {
     const form = event.target;
     if (form.id === "ann-editor-form") { saveEditor(event); return; }
+    if (form.id === "rel-form") { saveRelation(event); return; }
     if (form.matches("#ann-panel .ann-filters")) { event.preventDefault(); applyFilters(); return; }
     if (form.classList.contains("reply-form")) { event.preventDefault(); sendReply(form); }
   });
@@ -1269,6 +1763,48 @@ function start(config) {
   });
 
   document.addEventListener("keydown", (event) => {
+    const t = event.target instanceof Element ? event.target : null;
+    const plain = !event.ctrlKey && !event.metaKey && !event.altKey;
+    const typing = Boolean(t && t.closest("textarea, input:not([type=checkbox]):not([type=radio]), [contenteditable]"));
+    // The word cursor and the text's own keys, before anything else.
+    if (state.cursor && t && docText() && docText().contains(t) && !(editor() && editor().open)) {
+      if (plain && onCursorKey(event)) return;
+    }
+    if (state.picking && event.key === "Escape") { event.preventDefault(); endPicking(); return; }
+    if (t && docText() && docText().contains(t) && plain && !typing) {
+      const stop = stopOf(t);
+      if (["ArrowRight", "ArrowDown"].includes(event.key) && !event.shiftKey) { event.preventDefault(); moveStop(t, 1); return; }
+      if (["ArrowLeft", "ArrowUp"].includes(event.key) && !event.shiftKey) { event.preventDefault(); moveStop(t, -1); return; }
+      if (event.key === "Home" || event.key === "End") { event.preventDefault(); moveStop(t, event.key === "Home" ? -Infinity : Infinity); return; }
+      if ((event.key === "Enter" || event.key === " ") && stop) { event.preventDefault(); openStop(stop); return; }
+      if (event.key === "w" && config.can_create && !state.picking) { event.preventDefault(); startWordCursor(); return; }
+    }
+    // The editor: a digit chooses the entity type outside text fields; Escape asks before throwing text away.
+    if (editor() && editor().open && t && editor().contains(t)) {
+      if (/^[1-9]$/.test(event.key) && plain && !typing) {
+        const option = $("#ed-entity").options[Number(event.key)];
+        if (option) {
+          event.preventDefault();
+          $("#ed-entity").value = option.value;
+          status(`Entity type: ${option.textContent}.`, { quiet: true });
+        }
+        return;
+      }
+      const optionsOpen = (t.id === "ed-tags" && !$("#ed-tag-options").hidden) || (t.id === "ed-record-q" && !$("#ed-record-options").hidden);
+      if (event.key === "Escape" && !optionsOpen && $("#ed-discard").hidden && editorDirty()) {
+        event.preventDefault();
+        askDiscard();
+        return;
+      }
+    }
+    if (relEditor() && relEditor().open && t && t.id === "rel-q") {
+      if (event.key === "ArrowDown") { event.preventDefault(); moveRelOption(1); }
+      else if (event.key === "ArrowUp") { event.preventDefault(); moveRelOption(-1); }
+      else if (event.key === "Enter") { event.preventDefault(); if (activeRel >= 0) pickRelOption(activeRel); else if (relResults.length === 1) pickRelOption(0); }
+      else if (event.key === "Escape" && !$("#rel-options").hidden) { event.preventDefault(); closeRelOptions(); }
+      return;
+    }
+    if (event.key === "?" && !typing && !document.querySelector("dialog[open]")) { event.preventDefault(); openShortcuts(); return; }
     if (event.key === "Escape" && $("#ann-popover") && !$("#ann-popover").hidden) { closePopover(); return; }
     if (event.target && event.target.id === "ed-tags") { onTagKey(event); return; }
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target.closest && event.target.closest("#ann-editor-form")) {
@@ -1298,6 +1834,11 @@ function start(config) {
       recordTimer = setTimeout(() => searchRecords(q), 200);
     }
     if (event.target.id === "ed-tags") fillTagOptions();
+    if (event.target.id === "rel-q") {
+      clearTimeout(relTimer);
+      const q = event.target.value;
+      relTimer = setTimeout(() => searchEnds(q), 250);
+    }
     if (event.target.id === "f-q") {
       clearTimeout(filterTimer);
       filterTimer = setTimeout(applyFilters, 150);
@@ -1310,7 +1851,29 @@ function start(config) {
   document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") sendPendingDelete(); });
 
   const dlg = editor();
-  if (dlg) dlg.addEventListener("close", onEditorClosed);
+  if (dlg) {
+    dlg.addEventListener("close", onEditorClosed);
+    // Escape that the keydown above did not catch (the browser's own): still ask first.
+    dlg.addEventListener("cancel", (event) => {
+      if (event.cancelable && $("#ed-discard").hidden && editorDirty()) { event.preventDefault(); askDiscard(); }
+    });
+  }
+  const rel = relEditor();
+  if (rel) {
+    rel.addEventListener("close", () => {
+      closeRelOptions();
+      if (!state.picking && state.relOpener && document.contains(state.relOpener)) state.relOpener.focus({ preventScroll: true });
+    });
+  }
+  // A card opened in the side list shows its relations.
+  document.addEventListener("toggle", (event) => {
+    const details = event.target;
+    if (details instanceof HTMLDetailsElement && details.open && details.closest("#ann-list")) {
+      const card = details.querySelector(".ann-card");
+      if (card) loadRelations(card);
+    }
+  }, true);
+  enhanceText();
   window.addEventListener("hashchange", followHash);
 
   $$(".no-js-only").forEach((el) => { el.hidden = true; });
