@@ -151,7 +151,8 @@ def network(graph, *, base: str, max_evidence: int = 20) -> dict:
             "source": edge["source"], "target": edge["target"],
             "type": {"key": edge["type"].key, "label": edge["type"].label}, "count": len(rows),
             "evidence": [{"relation": f"{base}/api/annotations/{pk}/", "source_passage": base + _passage_link(s),
-                          "target_passage": base + _passage_link(t)} for pk, s, t in rows[:max_evidence]],
+                          "source_quote": s["quote"], "target_passage": base + _passage_link(t),
+                          "target_quote": t["quote"]} for pk, s, t in rows[:max_evidence]],
         })
     record = graph.record
     return {

@@ -1424,7 +1424,7 @@ function start(config) {
   // ---- link all occurrences ---------------------------------------------------------------------------
 
   function linkAll(button) {
-    closePopover(false);
+    closePopover(true); // focus back on the highlight or suggestion, where the dialog returns it
     openLinkAll({
       record: { id: Number(button.dataset.recordId), label: button.dataset.recordLabel, kind: button.dataset.recordKind },
       document: config.slug, entityTypes: config.entity_types, groups: config.groups, entityType: button.dataset.entity,
@@ -1865,6 +1865,11 @@ function start(config) {
       if (!state.picking && state.relOpener && document.contains(state.relOpener)) state.relOpener.focus({ preventScroll: true });
     });
   }
+  // The word cursor ends when focus leaves the text.
+  document.addEventListener("focusout", (event) => {
+    if (!state.cursor || !docText() || !docText().contains(event.target)) return;
+    if (!(event.relatedTarget instanceof Node && docText().contains(event.relatedTarget))) stopWordCursor();
+  });
   // A card opened in the side list shows its relations.
   document.addEventListener("toggle", (event) => {
     const details = event.target;

@@ -37,6 +37,7 @@ function draw(network, box) {
   const width = 720;
   const height = 420;
   const at = layout(network.nodes, width, height);
+  const byId = new Map(network.nodes.map((n) => [n.id, n]));
   const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "network-svg", role: "img", "aria-labelledby": "network-svg-title" });
   root.append(svg("title", { id: "network-svg-title" }), svg("defs", {},
     svg("marker", { id: "nw-arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
@@ -66,7 +67,9 @@ function draw(network, box) {
       const a = trim(s, c, 16);
       const b = trim(t, c, 18);
       edgeLayer.append(svg("path", { d: `M ${a.x} ${a.y} Q ${c.x} ${c.y} ${b.x} ${b.y}`, class: "nw-edge", "marker-end": "url(#nw-arrow)" }));
-      const mid = { x: 0.25 * a.x + 0.5 * c.x + 0.25 * b.x, y: 0.25 * a.y + 0.5 * c.y + 0.25 * b.y };
+      // The label sits out from the record in the middle, where the lines spread apart.
+      const u = byId.get(e.source)?.center ? 0.62 : byId.get(e.target)?.center ? 0.38 : 0.5;
+      const mid = { x: (1 - u) ** 2 * a.x + 2 * u * (1 - u) * c.x + u ** 2 * b.x, y: (1 - u) ** 2 * a.y + 2 * u * (1 - u) * c.y + u ** 2 * b.y };
       const text = svg("text", { x: mid.x, y: mid.y + 4, class: "nw-edge-label", "text-anchor": "middle" });
       text.textContent = `${e.type.label}${e.count > 1 ? ` ×${e.count}` : ""}`;
       labelLayer.append(text);
@@ -79,8 +82,9 @@ function draw(network, box) {
     const shape = n.kind === "record"
       ? svg("circle", { cx: p.x, cy: p.y, r: n.center ? 16 : 12, class: `nw-node ${kind}${n.center ? " nw-centre" : ""}` })
       : svg("rect", { x: p.x - 10, y: p.y - 10, width: 20, height: 20, rx: 3, class: `nw-node ${kind}` });
-    const label = svg("text", { x: p.x, y: p.y + (n.center ? 34 : 30), "text-anchor": "middle", class: `nw-node-label${n.center ? " nw-centre" : ""}` });
-    label.textContent = n.kind === "record" ? short(n.label, 30) : `“${short(n.label, 24)}”`;
+    const above = !n.center && p.y < height / 2 - 10; // labels away from the lines that meet in the middle
+    const label = svg("text", { x: p.x, y: p.y + (n.center ? 34 : above ? -19 : 30), "text-anchor": "middle", class: `nw-node-label${n.center ? " nw-centre" : ""}` });
+    label.textContent = n.kind === "record" ? short(n.label, 38) : `“${short(n.label, 24)}”`;
     const link = svg("a", { href: new URL(n.url, location.origin).pathname + new URL(n.url, location.origin).hash, class: "nw-link" }, shape, label);
     link.append(svg("title", {}));
     link.lastChild.textContent = n.kind === "record" ? n.label : `A passage in ${n.document}: ${n.label}`;
@@ -108,10 +112,11 @@ function list(network, box) {
   const items = network.edges.map((e, i) => el("li", { class: "network-edge" },
     nodeLink(e.source), " ", el("span", { class: "rel-type", text: e.type.label }), " → ", nodeLink(e.target),
     el("span", { class: "muted small", text: ` (${e.count} relation${e.count === 1 ? "" : "s"})` }),
-    el("ol", { class: "evidence small", "aria-label": `Evidence for relation ${i + 1}` }, ...e.evidence.map((ev, j) => el("li", {},
-      el("a", { href: localHref(ev.source_passage), text: `passage in ${passageName(ev.source_passage)}`, "aria-label": `Evidence ${j + 1}: the passage in ${passageName(ev.source_passage)} it starts from` }),
-      " → ",
-      el("a", { href: localHref(ev.target_passage), text: `passage in ${passageName(ev.target_passage)}`, "aria-label": `Evidence ${j + 1}: the passage in ${passageName(ev.target_passage)} it points to` }))))));
+    el("ol", { class: "evidence small", "aria-label": `Evidence for ${e.type.label}, ${i + 1}` }, ...e.evidence.map((ev) => el("li", {},
+      el("a", { href: localHref(ev.source_passage), text: `“${short(ev.source_quote || "passage", 60)}”` }),
+      el("span", { class: "muted", text: ` (${passageName(ev.source_passage)}) → ` }),
+      el("a", { href: localHref(ev.target_passage), text: `“${short(ev.target_quote || "passage", 60)}”` }),
+      el("span", { class: "muted", text: ` (${passageName(ev.target_passage)})` }))))));
   box.replaceChildren(el("h3", { class: "small", text: "Relations" }), el("ul", { class: "network-edges" }, ...items));
   if (network.truncated) box.append(el("p", { class: "muted small", text: "Only the first relations are shown." }));
 }
