@@ -351,3 +351,67 @@ def test_annotating_a_passage_with_the_keyboard_alone(open_browser, archive, ali
     page.locator("#ann-editor").wait_for(state="hidden")
     assert Annotation.objects.count() == 2
     assert b.errors == []
+
+
+def test_from_a_card_link_all_then_reach_suggestions_and_pick_a_relation_end_with_the_keyboard(open_browser, archive, alice):
+    trial, other = archive
+    zinoviev = RecordFactory(label="Grigory Zinoviev", kind="person", aliases=["Zinoviev"])
+    RecordFactory(label="Lev Kamenev", kind="person")
+    first = note(trial, alice, "Grigory Zinoviev", record=zinoviev)
+    b = open_browser()
+    b.sign_in_as(alice)
+    page = b.page
+    page.goto(trial.get_absolute_url())
+    page.locator("#doc-text .sugg", has_text="Lev Kamenev").wait_for()
+
+    # The arrows reach suggestions too; Enter opens one, Escape comes back to it.
+    page.locator("#doc-text").focus()
+    page.keyboard.press("ArrowRight")
+    assert focused(page)["ids"] == str(first.pk)
+    page.keyboard.press("ArrowRight")
+    assert focused(page)["text"] == "Lev Kamenev"
+    page.keyboard.press("Enter")
+    assert page.locator("#ann-popover").get_by_role("button", name="Accept").is_visible()
+    page.keyboard.press("Escape")
+    assert focused(page)["text"] == "Lev Kamenev"
+
+    # From the card: the passage already annotated with the record is shown done, not offered.
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("Enter")
+    page.locator("#ann-popover").get_by_role("button", name="Link all occurrences of Grigory Zinoviev").click()
+    expect(page.locator("#la-list .la-item")).to_have_count(3)
+    done = page.locator("#la-list .la-item.done")
+    assert done.count() == 1 and "already annotated" in done.inner_text() and done.get_by_role("checkbox").is_disabled()
+    assert "1 already annotated with this record" in page.locator("#la-summary").inner_text()
+    page.get_by_role("button", name="Link 2 passages").click()
+    page.locator("#rr-toast").get_by_role("button", name="Undo batch").wait_for()
+    made = list(Annotation.objects.filter(batch__isnull=False).order_by("target_start"))
+    assert [a.target_quote for a in made] == ["Zinoviev", "Zinoviev"]
+    expect(marks_of(page, made[0].pk).first).to_be_focused()  # on the first new highlight
+
+    # A relation whose other end is picked with the arrows and Enter; then deleted from the card.
+    marks_of(page, first.pk).first.click()
+    page.locator("#ann-popover").get_by_role("button", name="Add relation").click()
+    page.locator("#rel-type").select_option("same-person-as")
+    page.locator("#rel-pick").focus()
+    page.keyboard.press("Enter")
+    assert page.locator("#pick-banner").is_visible()
+    for _ in range(6):
+        if focused(page)["ids"] == str(made[0].pk):
+            break
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    editor = page.get_by_role("dialog", name="Add a relation")
+    editor.wait_for()
+    assert "Zinoviev" in editor.locator("#rel-to").inner_text()
+    assert focused(page)["id"] == "rel-comment"
+    editor.get_by_role("button", name="Save relation").click()
+    out = page.locator("#ann-popover .rel-out")
+    out.wait_for()
+    assert "same person as" in out.inner_text()
+    relation = Annotation.objects.get(relation_source=first)
+    assert relation.relation_target == made[0]
+    out.get_by_role("button", name=re.compile("Delete the relation")).click()
+    expect(page.locator("#ann-popover .rel-list")).to_have_text("No relations yet.")
+    assert not Annotation.objects.filter(pk=relation.pk).exists()
+    assert b.errors == []

@@ -1429,7 +1429,12 @@ function start(config) {
       record: { id: Number(button.dataset.recordId), label: button.dataset.recordLabel, kind: button.dataset.recordKind },
       document: config.slug, entityTypes: config.entity_types, groups: config.groups, entityType: button.dataset.entity,
       csrf: csrf(), notify: status,
-      onDone: async () => { await refresh().catch(() => {}); },
+      onDone: async (result) => {
+        await refresh().catch(() => {});
+        // Focus on the first new highlight in this text, as after saving one.
+        const here = (result.annotations || []).map(idFromUrl).find((id) => id && $(`#doc-text mark.hl[data-ann-ids~="${id}"]`));
+        if (here) focusHighlight(here);
+      },
       onUndone: async () => { await refresh().catch(() => {}); },
     });
   }
