@@ -54,6 +54,11 @@ export function showToast(box, message, { action = null, onAction = null, durati
 }
 
 const UNDO_BATCH_MS = 20000;
+const CONTEXT_CHARS = 60;
+// The context around a passage, cut at a word boundary (the prefix kept whole where it starts the text).
+const before = (text, start) => (Array.from(text).length === start && text.length <= CONTEXT_CHARS ? text
+  : `…${text.slice(-CONTEXT_CHARS).replace(/^\S*\s+/u, "")}`);
+const after = (text) => (text.length < 20 ? text : `${text.slice(0, CONTEXT_CHARS).replace(/\s\S*$/u, "")}…`);
 
 /**
  * Open the dialog. `record` {id, label, kind}; `document` the slug of the document being read (the
@@ -123,12 +128,12 @@ export function openLinkAll({ record, document: slug = null, entityTypes = [], g
     const where = scope === "document" ? "in this document" : "across the archive";
     summary.textContent = found.length
       ? `${found.length} passage${found.length === 1 ? "" : "s"} ${where} name ${record.label}` +
-        (done ? `; ${done} already annotated with this record (not offered).` : ".") +
+        (done ? `; ${done} already annotated with this record (shown done, not ticked).` : ".") +
         (data.truncated ? " Only the first ones are listed." : "")
       : `No passage ${where} names ${record.label}.`;
     list.replaceChildren(...found.map((o, i) => {
       const box = el("input", { type: "checkbox", id: `la-o-${i}`, value: String(i), checked: !o.annotated, disabled: Boolean(o.annotated) });
-      const context = el("span", { class: "la-context" }, `…${o.prefix.slice(-50)}`, el("mark", { text: o.quote }), `${o.suffix.slice(0, 50)}…`);
+      const context = el("span", { class: "la-context" }, before(o.prefix, o.start), el("mark", { text: o.quote }), after(o.suffix));
       const label = el("label", { for: `la-o-${i}` }, box, " ",
         scope === "archive" ? el("span", { class: "la-doc small", text: o.document.title }) : null, context);
       const item = el("li", { class: `la-item${o.annotated ? " done" : ""}`, "data-document": o.document.slug,
