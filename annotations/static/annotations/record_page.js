@@ -7,7 +7,7 @@
 import { el, jsonRequest, openLinkAll, showToast } from "./link_all.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const dataNode = document.getElementById("record-teamwork-data");
+const dataNode = typeof document === "undefined" ? null : document.getElementById("record-teamwork-data");
 if (dataNode) start(JSON.parse(dataNode.textContent));
 
 function svg(tag, attrs = {}, ...children) {
@@ -33,7 +33,24 @@ export function layout(nodes, width, height) {
   return at;
 }
 
-function draw(network, box) {
+const MAX_DRAWN = 24; // more around one circle would not read: the list below has every relation
+
+/** The nodes and edges worth drawing: the record and its most connected neighbours. */
+export function drawable(network) {
+  if (network.nodes.length <= MAX_DRAWN + 1) return { ...network, left: 0 };
+  const weight = new Map();
+  for (const e of network.edges) for (const id of [e.source, e.target]) weight.set(id, (weight.get(id) || 0) + e.count);
+  const keep = new Set(network.nodes.filter((n) => !n.center).sort((a, b) => (weight.get(b.id) || 0) - (weight.get(a.id) || 0))
+    .slice(0, MAX_DRAWN).map((n) => n.id));
+  network.nodes.filter((n) => n.center).forEach((n) => keep.add(n.id));
+  return {
+    ...network, nodes: network.nodes.filter((n) => keep.has(n.id)),
+    edges: network.edges.filter((e) => keep.has(e.source) && keep.has(e.target)), left: network.nodes.length - keep.size,
+  };
+}
+
+function draw(whole, box) {
+  const network = drawable(whole);
   const width = 720;
   const height = 420;
   const at = layout(network.nodes, width, height);
@@ -92,6 +109,9 @@ function draw(network, box) {
   }
   root.append(edgeLayer, labelLayer, nodeLayer);
   box.replaceChildren(root);
+  if (network.left) {
+    box.append(el("p", { class: "muted small network-more", text: `The drawing shows the ${MAX_DRAWN} most connected; ${network.left} more are in the list below.` }));
+  }
   box.hidden = false;
 }
 
