@@ -151,8 +151,9 @@ def network(graph, *, base: str, max_evidence: int = 20) -> dict:
             "source": edge["source"], "target": edge["target"],
             "type": {"key": edge["type"].key, "label": edge["type"].label}, "count": len(rows),
             "evidence": [{"relation": f"{base}/api/annotations/{pk}/", "source_passage": base + _passage_link(s),
-                          "source_quote": s["quote"], "target_passage": base + _passage_link(t),
-                          "target_quote": t["quote"]} for pk, s, t in rows[:max_evidence]],
+                          "source_quote": s["quote"], "source_document": s["slug"],
+                          "target_passage": base + _passage_link(t), "target_quote": t["quote"],
+                          "target_document": t["slug"]} for pk, s, t in rows[:max_evidence]],
         })
     record = graph.record
     return {

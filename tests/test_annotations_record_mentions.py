@@ -73,8 +73,11 @@ def test_record_page_carries_the_network_section_and_what_link_all_offers_the_re
 
     visitor = client.get(record.get_absolute_url()).content.decode()
     assert 'id="network-title"' in visitor and f'href="/api/records/{record.pk}/network/"' in visitor
-    assert config(visitor) == {"record": {"id": record.pk, "label": "Lev Kamenev", "kind": "person"},
-                               "can_create": False, "entity_types": [], "groups": []}
+    seen = config(visitor)
+    assert seen["network"]["edges"] == [] and "No relations link Lev Kamenev to other records yet." in visitor
+    assert {k: v for k, v in seen.items() if k != "network"} == {
+        "record": {"id": record.pk, "label": "Lev Kamenev", "kind": "person"}, "can_create": False, "entity_types": [],
+        "groups": []}
     assert 'id="link-all-record"' not in visitor
 
     client.force_login(user)
@@ -83,3 +86,31 @@ def test_record_page_carries_the_network_section_and_what_link_all_offers_the_re
     assert seen["can_create"] is True and seen["groups"] == ["trial-team"]
     assert {"key": "person", "label": "Person"} in seen["entity_types"]
     assert 'id="link-all-record"' in reader and 'name="csrfmiddlewaretoken"' in reader
+
+
+def test_record_page_lists_the_network_the_reader_may_see_without_a_script(client, user, user_api):
+    from annotations.models import Annotation
+
+    kamenev = RecordFactory(label="Lev Kamenev", kind="person")
+    zinoviev = RecordFactory(label="Grigory Zinoviev", kind="person")
+    document = DocumentFactory(slug="trial", text="Kamenev and Zinoviev stood together.")
+    k = AnnotationFactory(document=document, creator=user, target_start=0, target_end=7, status="approved")
+    k.records.add(kamenev)
+    z = AnnotationFactory(document=document, creator=user, target_start=12, target_end=20, status="approved")
+    z.records.add(zinoviev)
+    body = [{"type": "SpecificResource", "source": f"http://testserver/api/annotations/{z.pk}/"},
+            {"type": "TextualBody", "purpose": "classifying", "value": "related-to"}]
+    made = user_api.post("/api/annotations/", {"type": "Annotation", "motivation": "linking", "visibility": "public", "body": body,
+                                               "target": f"http://testserver/api/annotations/{k.pk}/"}, format="json")
+    assert made.status_code == 201, made.content
+    relation = Annotation.objects.get(relation_source=k)
+    relation.status = "approved"
+    relation.save()
+    html = client.get(kamenev.get_absolute_url()).content.decode()
+    assert (f'<li class="network-edge"><a href="/records/{kamenev.pk}/">Lev Kamenev</a> <span class="rel-type">related to</span> → '
+            f'<a href="/records/{zinoviev.pk}/">Grigory Zinoviev</a><span class="muted small"> (1 relation)</span>') in html
+    assert '<a href="/documents/trial/#pos=0-7">“Kamenev”</a><span class="muted"> (trial) → </span>' in html
+    assert '<a href="/documents/trial/#pos=12-20">“Zinoviev”</a>' in html
+    # Not to a reader who may not see it.
+    Annotation.objects.filter(pk=relation.pk).update(status="pending")
+    assert "network-edge" not in client.get(kamenev.get_absolute_url()).content.decode()

@@ -204,7 +204,9 @@ def test_across_documents_a_record_network_shows_records_and_evidence(user_api, 
     assert (accused["source"], accused["target"], accused["count"]) == (
         f"record:{vyshinsky_record.pk}", f"record:{zinoviev_record.pk}", 1)
     assert accused["evidence"][0]["target_passage"] == "http://testserver/documents/verdict/#pos=0-8"
-    assert (accused["evidence"][0]["source_quote"], accused["evidence"][0]["target_quote"]) == ("Vyshinsky", "Zinoviev")
+    evidence = accused["evidence"][0]
+    assert (evidence["source_quote"], evidence["source_document"]) == ("Vyshinsky", "speech")
+    assert (evidence["target_quote"], evidence["target_document"]) == ("Zinoviev", "verdict")
     # Pending relations are not a visitor's: the network is drawn from what the reader may see.
     assert api_client.get(f"/api/records/{vyshinsky_record.pk}/network/").json()["relations"] == 0
 

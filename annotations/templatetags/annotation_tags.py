@@ -3,9 +3,10 @@
 ``{% load annotation_tags %}{% record_mentions record %}``: the visible annotations linking to a
 record, across documents, with the quoted passage (same visibility rule as the API).
 
-``{% record_teamwork record %}``: the record's network (drawn by the page script from
-``/api/records/<id>/network/``, with a list beside it) and, for those who may annotate, "link all
-occurrences" with the entity types and the reader's groups it offers.
+``{% record_teamwork record %}``: the record's network as a list of relations with their evidence
+passages (the page script draws it as a graph from the same data, which the network API serves)
+and, for those who may annotate, "link all occurrences" with the entity types and the reader's
+groups it offers.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from django import template
 from django.contrib.auth.models import AnonymousUser
 
-from .. import selectors
+from .. import presenters, relations, selectors
 from ..models import AnnotationGroup, EntityType
 from ..permissions import can_create, is_published
 
@@ -41,4 +42,9 @@ def record_teamwork(context, record):
         "groups": list(AnnotationGroup.objects.filter(members=user).order_by("name").values_list("name", flat=True))
         if may_annotate else [],
     }
-    return {"record": record, "config": config, "csrf_token": context.get("csrf_token")}
+    network = presenters.network(relations.record_network(user, record), base="")
+    config["network"] = network
+    nodes = {n["id"]: {**n, "name": n["label"] if n["kind"] == "record" else f"“{n['label']}” (a passage in {n['document']})"}
+             for n in network["nodes"]}
+    rows = [{"edge": e, "source": nodes[e["source"]], "target": nodes[e["target"]]} for e in network["edges"]]
+    return {"record": record, "config": config, "network": network, "rows": rows, "csrf_token": context.get("csrf_token")}

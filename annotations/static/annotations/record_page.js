@@ -1,14 +1,13 @@
 // The record page's script: the record's network drawn as a small SVG graph (nodes are records, or
-// a passage where an end names no record; lines are relation types with how many relations say so),
-// with the same relations as a list and their evidence passages, which is what screen readers and
-// narrow screens read; and "Link all occurrences" for those who may annotate. The page is complete
-// without it except for the drawing. Untrusted text is written only through textContent.
+// a passage where an end names no record; lines are relation types with how many relations say so)
+// from the data the page carries (the same as /api/records/<id>/network/); the page lists the same
+// relations with their evidence passages, which is what screen readers, narrow screens and readers
+// without the script read. And "Link all occurrences" for those who may annotate. Untrusted text is
+// written only through textContent.
 
-import { el, jsonRequest, openLinkAll, showToast } from "./link_all.js";
+import { el, openLinkAll, showToast } from "./link_all.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const dataNode = typeof document === "undefined" ? null : document.getElementById("record-teamwork-data");
-if (dataNode) start(JSON.parse(dataNode.textContent));
 
 function svg(tag, attrs = {}, ...children) {
   const node = document.createElementNS(SVG, tag);
@@ -115,56 +114,11 @@ function draw(whole, box) {
   box.hidden = false;
 }
 
-function passageName(url) {
-  const m = /\/documents\/([^/]+)\//.exec(new URL(url, location.origin).pathname);
-  return m ? decodeURIComponent(m[1]) : "the text";
-}
-
-const localHref = (url) => { const u = new URL(url, location.origin); return u.pathname + u.hash; };
-
-function list(network, box) {
-  const byId = new Map(network.nodes.map((n) => [n.id, n]));
-  const nodeLink = (id) => {
-    const n = byId.get(id);
-    if (!n) return el("span", { text: "?" });
-    return el("a", { href: localHref(n.url), text: n.kind === "record" ? n.label : `“${short(n.label, 60)}” (a passage in ${n.document})` });
-  };
-  const items = network.edges.map((e, i) => el("li", { class: "network-edge" },
-    nodeLink(e.source), " ", el("span", { class: "rel-type", text: e.type.label }), " → ", nodeLink(e.target),
-    el("span", { class: "muted small", text: ` (${e.count} relation${e.count === 1 ? "" : "s"})` }),
-    el("ol", { class: "evidence small", "aria-label": `Evidence for ${e.type.label}, ${i + 1}` }, ...e.evidence.map((ev) => el("li", {},
-      el("a", { href: localHref(ev.source_passage), text: `“${short(ev.source_quote || "passage", 60)}”` }),
-      el("span", { class: "muted", text: ` (${passageName(ev.source_passage)}) → ` }),
-      el("a", { href: localHref(ev.target_passage), text: `“${short(ev.target_quote || "passage", 60)}”` }),
-      el("span", { class: "muted", text: ` (${passageName(ev.target_passage)})` }))))));
-  box.replaceChildren(el("h3", { class: "small", text: "Relations" }), el("ul", { class: "network-edges" }, ...items));
-  if (network.truncated) box.append(el("p", { class: "muted small", text: "Only the first relations are shown." }));
-}
-
-async function loadNetwork(config) {
-  const graph = document.getElementById("network-graph");
-  const box = document.getElementById("network-list");
-  let network;
-  try {
-    network = await jsonRequest("GET", `/api/records/${config.record.id}/network/`);
-  } catch (err) {
-    box.replaceChildren(el("p", { class: "muted", text: `The network could not be read: ${err.message}` }));
-    return;
-  }
-  if (!network.edges.length) {
-    graph.hidden = true;
-    graph.replaceChildren();
-    box.replaceChildren(el("p", { class: "empty", text: `No relations link ${config.record.label} to other records yet. Add one from an annotation's card in a document (“Add relation”).` }));
-    return;
-  }
-  draw(network, graph);
-  list(network, box);
-}
-
 function start(config) {
   document.documentElement.classList.add("js");
   document.querySelectorAll(".js-only").forEach((n) => { n.hidden = false; });
-  loadNetwork(config);
+  const graph = document.getElementById("network-graph");
+  if (graph && config.network.edges.length) draw(config.network, graph);
   const button = document.getElementById("link-all-record");
   if (!button) return;
   const csrf = () => (document.querySelector("input[name=csrfmiddlewaretoken]") || {}).value || "";
@@ -198,3 +152,7 @@ function start(config) {
     },
   }));
 }
+
+// Last, once every constant above is defined.
+const dataNode = typeof document === "undefined" ? null : document.getElementById("record-teamwork-data");
+if (dataNode) start(JSON.parse(dataNode.textContent));
