@@ -114,3 +114,24 @@ def test_record_page_lists_the_network_the_reader_may_see_without_a_script(clien
     # Not to a reader who may not see it.
     Annotation.objects.filter(pk=relation.pk).update(status="pending")
     assert "network-edge" not in client.get(kamenev.get_absolute_url()).content.decode()
+
+
+def test_record_page_lists_a_few_evidence_passages_per_relation_and_says_how_many_more(client, user, user_api):
+    from annotations.models import Annotation
+
+    kamenev = RecordFactory(label="Lev Kamenev", kind="person")
+    zinoviev = RecordFactory(label="Grigory Zinoviev", kind="person")
+    document = DocumentFactory(slug="trial", text="Kamenev and Zinoviev. " * 7)
+    for i in range(7):
+        at = 22 * i
+        k = AnnotationFactory(document=document, creator=user, target_start=at, target_end=at + 7, status="approved")
+        k.records.add(kamenev)
+        z = AnnotationFactory(document=document, creator=user, target_start=at + 12, target_end=at + 20, status="approved")
+        z.records.add(zinoviev)
+        body = [{"type": "SpecificResource", "source": f"http://testserver/api/annotations/{z.pk}/"},
+                {"type": "TextualBody", "purpose": "classifying", "value": "related-to"}]
+        assert user_api.post("/api/annotations/", {"type": "Annotation", "motivation": "linking", "visibility": "public", "body": body,
+                                                   "target": f"http://testserver/api/annotations/{k.pk}/"}, format="json").status_code == 201
+    Annotation.objects.filter(relation_source__isnull=False).update(status="approved")
+    html = client.get(kamenev.get_absolute_url()).content.decode()
+    assert "(7 relations)" in html and html.count("(trial) → </span>") == 5 and "and 2 more (see the JSON below)" in html

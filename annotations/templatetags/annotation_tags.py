@@ -4,7 +4,8 @@
 record, across documents, with the quoted passage (same visibility rule as the API).
 
 ``{% record_teamwork record %}``: the record's network as a list of relations with their evidence
-passages (the page script draws it as a graph from the same data, which the network API serves)
+passages (the most evidenced first, a few passages each; the network API has the rest), which the
+page script draws as a graph from the same data carried in the page,
 and, for those who may annotate, "link all occurrences" with the entity types and the reader's
 groups it offers.
 """
@@ -19,6 +20,9 @@ from ..models import AnnotationGroup, EntityType
 from ..permissions import can_create, is_published
 
 register = template.Library()
+
+PAGE_EDGES = 100  # relation types between two nodes listed on a record page, the most evidenced first
+PAGE_EVIDENCE = 5  # evidence passages listed per relation type on a record page (the network API gives 20)
 
 
 @register.inclusion_tag("annotations/record_mentions.html", takes_context=True)
@@ -43,8 +47,12 @@ def record_teamwork(context, record):
         if may_annotate else [],
     }
     network = presenters.network(relations.record_network(user, record), base="")
-    config["network"] = network
+    # The drawing needs no evidence: the list below it shows that (the API has all of it).
+    config["network"] = {**network, "edges": [{k: v for k, v in e.items() if k != "evidence"} for e in network["edges"]]}
     nodes = {n["id"]: {**n, "name": n["label"] if n["kind"] == "record" else f"“{n['label']}” (a passage in {n['document']})"}
              for n in network["nodes"]}
-    rows = [{"edge": e, "source": nodes[e["source"]], "target": nodes[e["target"]]} for e in network["edges"]]
-    return {"record": record, "config": config, "network": network, "rows": rows, "csrf_token": context.get("csrf_token")}
+    rows = [{"edge": e, "source": nodes[e["source"]], "target": nodes[e["target"]],
+             "evidence": e["evidence"][:PAGE_EVIDENCE], "more": e["count"] - min(len(e["evidence"]), PAGE_EVIDENCE)}
+            for e in sorted(network["edges"], key=lambda e: -e["count"])[:PAGE_EDGES]]
+    return {"record": record, "config": config, "network": network, "rows": rows,
+            "unlisted": len(network["edges"]) - len(rows), "csrf_token": context.get("csrf_token")}
