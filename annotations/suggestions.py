@@ -1,144 +1,143 @@
 """Entity suggestions: spans of a document's text that name a known record.
 
-Matching is token based, like an Aho-Corasick scan over words: every record label and alias is cut
-into word tokens (case-folded, accents removed) separated by their punctuation "gaps" (". " in
-"J. V. Stalin" → "."), and the text is scanned once, extending a match token by token while the
-sequence is still a prefix of some name; the longest full name wins. Word boundaries come for free,
-and a possessive ("Stalin's", "Stalin’s") ends the name at "Stalin". The transliteration variants
-are the aliases each record lists.
-
-The matcher is built once per records-version (count and latest ``modified``) and cached in the
-process; a scan of a long document takes milliseconds.
+Matching is token based: every record label and alias is cut into word tokens (case-folded,
+accents removed) separated by their punctuation "gaps" (". " in "J. V. Stalin" → "."), kept as
+keys in an indexed table derived from the records (``archive_site.models.RecordMatchKey``). The
+text is read once: which of its words begin some name, and how many tokens the longest such name
+has, is asked of the index for the text's distinct words; then the candidate spans from those
+words on are looked up by key, and the text is scanned leftmost first, longest full name winning.
+Word boundaries come for free, and a possessive ("Stalin's", "Stalin’s") ends the name at
+"Stalin". The transliteration variants are the aliases each record lists. Nothing is kept per
+process and nothing reads every record, so a document costs the same against 200 records or
+1,000,000.
 """
 
 from __future__ import annotations
 
-import re
-import threading
-import unicodedata
-from dataclasses import dataclass
+import json
 
-from django.db.models import Count, Max
+from django.db import connection
+from django.urls import reverse
 
-from archive_site.models import Document, Record
+from archive_site.models import (
+    MATCH_SEPARATOR,
+    MATCH_TOKEN,
+    NAME_KEY_CHARS,
+    Document,
+    RecordMatchKey,
+    match_fold,
+    match_gap,
+)
 
 from . import permissions
 from .models import Annotation, EntityType
 
-_TOKEN = re.compile(r"\w+")
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "‐": "-", "‑": "-", "–": "-"})
-_MAX_GAP = 3  # punctuation characters allowed between two tokens of one name
+_TOKEN = MATCH_TOKEN
+fold = match_fold
+_gap = match_gap
+_CHUNK = 2000  # values in one lookup statement
+_TABLE = RecordMatchKey._meta.db_table
 
 
-def fold(token: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", token.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def _gap(raw: str) -> str | None:
-    """The punctuation between two tokens, whitespace dropped; None when the gap breaks a name
-    (a paragraph break or too much punctuation)."""
-    if raw.count("\n") > 1:
-        return None
-    gap = "".join(raw.split()).translate(_APOSTROPHES)
-    return gap if len(gap) <= _MAX_GAP else None
-
-
-def _key(text: str) -> tuple[str, ...] | None:
-    """(token, gap, token, gap, token...) for a name, or None when it has no usable token."""
-    tokens = list(_TOKEN.finditer(text))
-    if not tokens:
-        return None
-    key: list[str] = []
-    for i, m in enumerate(tokens):
-        if i:
-            gap = _gap(text[tokens[i - 1].end() : m.start()])
-            if gap is None:
-                return None
-            key.append(gap)
-        key.append(fold(m.group()))
-    if len(key) == 1 and (len(key[0]) < 2 or key[0].isdigit()):
-        return None
-    return tuple(key)
-
-
-@dataclass
-class Matcher:
-    names: dict[tuple[str, ...], list[int]]  # name key → record ids
-    prefixes: set[tuple[str, ...]]
-    records: dict[int, dict]
-
-    def scan(self, text: str) -> list[tuple[int, int, list[int]]]:
-        """Non-overlapping (start, end, record ids), leftmost then longest."""
-        tokens = [(m.start(), m.end(), fold(m.group())) for m in _TOKEN.finditer(text)]
-        found = []
-        i = 0
-        while i < len(tokens):
-            key: tuple[str, ...] = (tokens[i][2],)
-            best: tuple[int, list[int]] | None = None
-            j = i
-            while key in self.prefixes:
-                if key in self.names:
-                    best = (j, self.names[key])
-                if j + 1 >= len(tokens):
-                    break
-                gap = _gap(text[tokens[j][1] : tokens[j + 1][0]])
-                if gap is None:
-                    break
-                j += 1
-                key = (*key, gap, tokens[j][2])
-            if best is not None:
-                found.append((tokens[i][0], tokens[best[0]][1], best[1]))
-                i = best[0] + 1
+def _longest_from(words: list[str]) -> dict[str, int]:
+    """For each of ``words`` (folded tokens) that begins a live name: the parts (tokens and gaps)
+    of the longest name it begins, one index probe per word."""
+    out: dict[str, int] = {}
+    words = [w for w in dict.fromkeys(words) if len(w) <= NAME_KEY_CHARS]
+    with connection.cursor() as cursor:
+        for i in range(0, len(words), _CHUNK):
+            chunk = words[i : i + _CHUNK]
+            probe = (f"(SELECT t.parts FROM {_TABLE} t WHERE t.first = v.value AND t.live "
+                     "ORDER BY t.parts DESC LIMIT 1)")
+            if connection.vendor == "postgresql":
+                cursor.execute(f"SELECT v.value, {probe} FROM unnest(%s::text[]) AS v(value)", [chunk])
             else:
-                i += 1
-        return found
+                cursor.execute(f"SELECT v.value, {probe} FROM json_each(%s) AS v", [json.dumps(chunk)])
+            out.update((w, n) for w, n in cursor.fetchall() if n)
+    return out
 
 
-_cache: dict = {}
-_lock = threading.Lock()
+def _named(keys: set[str]) -> dict[tuple[str, ...], list[tuple[str, int, str]]]:
+    """The live names among ``keys`` (joined by MATCH_SEPARATOR): key → [(label, record id,
+    kind)], ordered by label then id as the suggestions list them."""
+    out: dict[tuple[str, ...], list] = {}
+    ordered = sorted({k[:NAME_KEY_CHARS] for k in keys})
+    columns = 't."full", t.record_id, t.label, t.kind'
+    with connection.cursor() as cursor:
+        for i in range(0, len(ordered), _CHUNK):
+            chunk = ordered[i : i + _CHUNK]
+            if connection.vendor == "postgresql":
+                cursor.execute(f"SELECT {columns} FROM {_TABLE} t WHERE t.key = ANY(%s::text[]) AND t.live", [chunk])
+            else:
+                cursor.execute(f"SELECT {columns} FROM json_each(%s) AS v JOIN {_TABLE} t ON t.key = v.value "
+                               "WHERE t.live", [json.dumps(chunk)])
+            for full, record_id, label, kind in cursor.fetchall():
+                if full in keys:
+                    out.setdefault(tuple(full.split(MATCH_SEPARATOR)), []).append((label, record_id, kind))
+    for found in out.values():
+        found.sort()
+    return out
 
 
-def records_version() -> tuple:
-    agg = Record.objects.aggregate(n=Count("pk"), latest=Max("modified"))
-    return (agg["n"], agg["latest"])
+def _tokens(text: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), fold(m.group())) for m in _TOKEN.finditer(text)]
 
 
-def get_matcher() -> Matcher:
-    version = records_version()
-    with _lock:
-        cached = _cache.get("matcher")
-        if cached is not None and cached[0] == version:
-            return cached[1]
-    matcher = build_matcher()
-    with _lock:
-        _cache["matcher"] = (version, matcher)
-    return matcher
+def _spans(text: str, tokens, longest: dict[str, int]):
+    """(start token, end token, key) for every candidate span: from a word that begins a name,
+    as far as the longest name it begins (gaps that break a name stop it)."""
+    gaps: dict[int, str | None] = {}  # the gap after token j, read once
+    for i, (_, _, word) in enumerate(tokens):
+        limit = longest.get(word)
+        if not limit:
+            continue
+        key: tuple[str, ...] = (word,)
+        j = i
+        while True:
+            yield i, j, key
+            if len(key) + 2 > limit or j + 1 >= len(tokens):
+                break
+            if j not in gaps:
+                gaps[j] = _gap(text[tokens[j][1] : tokens[j + 1][0]])
+            gap = gaps[j]
+            if gap is None:
+                break
+            j += 1
+            key = (*key, gap, tokens[j][2])
 
 
-def build_matcher() -> Matcher:
-    names: dict[tuple[str, ...], list[int]] = {}
-    prefixes: set[tuple[str, ...]] = set()
-    records: dict[int, dict] = {}
-    for record in Record.objects.filter(merged_into__isnull=True).order_by("label", "pk"):
-        records[record.pk] = {
-            "id": record.pk, "label": record.label, "url": record.get_absolute_url(), "kind": record.kind,
-        }
-        for name in record.all_names():
-            key = _key(name)
-            if key is None:
-                continue
-            ids = names.setdefault(key, [])
-            if record.pk not in ids:
-                ids.append(record.pk)
-            for n in range(1, len(key) + 1, 2):
-                prefixes.add(key[:n])
-    return Matcher(names=names, prefixes=prefixes, records=records)
+def _scan(tokens, spans, names: dict) -> list[tuple[int, int, list[int]]]:
+    best_at: dict[int, tuple[int, list[int]]] = {}
+    for i, j, key in spans:
+        if key in names:
+            best_at[i] = (j, names[key])  # spans from i come shortest first: the last is the longest
+    found = []
+    i = 0
+    while i < len(tokens):
+        best = best_at.get(i)
+        if best is not None:
+            found.append((tokens[i][0], tokens[best[0]][1], best[1]))
+            i = best[0] + 1
+        else:
+            i += 1
+    return found
+
+
+def match(text: str) -> tuple[list[tuple[int, int, list[int]]], dict[int, dict]]:
+    """The spans of ``text`` naming live records (as ``Matcher.scan``), and those records."""
+    tokens = _tokens(text)
+    spans = list(_spans(text, tokens, _longest_from([t[2] for t in tokens])))
+    keys = {MATCH_SEPARATOR.join(key) for _, _, key in spans}
+    named = _named(keys) if keys else {}
+    names = {key: [r[1] for r in rows] for key, rows in named.items()}
+    records = {r[1]: {"id": r[1], "label": r[0], "url": reverse("record-detail", kwargs={"pk": r[1]}), "kind": r[2]}
+               for rows in named.values() for r in rows}
+    return _scan(tokens, spans, names), records
 
 
 def suggest(document: Document, user, *, base: str = "") -> list[dict]:
     """Spans naming known records that no annotation visible to ``user`` covers yet."""
-    matcher = get_matcher()
+    spans, found_records = match(document.text)
     taken = sorted(
         Annotation.objects.filter(permissions.visible_q(user), document=document, reply_to__isnull=True,
                                   relation_source__isnull=True, anchor_state=Annotation.AnchorState.ANCHORED)
@@ -147,10 +146,10 @@ def suggest(document: Document, user, *, base: str = "") -> list[dict]:
     entity_keys = set(EntityType.objects.values_list("key", flat=True))
     out = []
     text = document.text
-    for start, end, ids in matcher.scan(text):
+    for start, end, ids in spans:
         if any(s < end and start < e for s, e in taken):
             continue
-        records = [dict(matcher.records[i], url=base + matcher.records[i]["url"]) for i in ids]
+        records = [dict(found_records[i], url=base + found_records[i]["url"]) for i in ids]
         kind = records[0]["kind"]
         entry = {
             "start": start, "end": end, "quote": text[start:end], "record": records[0],

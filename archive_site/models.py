@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import re
+import unicodedata
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import connection, models
@@ -211,6 +215,172 @@ def unmerge_name_tails(sender, instance: Record, **kwargs) -> None:
     """Records merged into one being deleted become live again (``merged_into`` is SET_NULL, an
     UPDATE that sends no signal), and so do their tails."""
     RecordNameTail.objects.filter(record__merged_into=instance).update(live=True)
+
+
+# --- the records' names for search and entity suggestions ------------------------------------------
+
+NAME_KEY_CHARS = 200  # lookup keys are cut at this length; the whole name is compared after the lookup
+
+
+class RecordName(models.Model):
+    """Derived: each name of a record (its label, then its aliases, position 0, 1, ...) as the
+    search reads it: folded, unstemmed words (``search.analysis.fold_unstemmed``) joined by
+    spaces. Written by ``search.names`` (its receivers keep the rows in step with the record, as
+    ``RecordNameTail``'s do), read by record-name expansion a query's words at a time: a run of
+    words through ``key`` (the whole name), a person's surname alone through ``surname``. The
+    partial indexes cover only live (not merged) records' rows."""
+
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="name_rows", db_index=False)
+    position = models.PositiveSmallIntegerField()
+    text = models.TextField()  # the name as written
+    words = models.TextField()  # folded, unstemmed words joined by " "
+    key = models.CharField(max_length=NAME_KEY_CHARS)  # ``words`` cut at NAME_KEY_CHARS
+    # The last word of a person's name of two or more words (more than two letters), else null.
+    surname = models.CharField(max_length=NAME_KEY_CHARS, null=True, blank=True)  # noqa: DJ001 - null: left out of the partial index
+    label = models.CharField(max_length=300)
+    kind = models.CharField(max_length=20)
+    live = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["record", "position"], name="record_name_unique")]
+        indexes = [
+            models.Index(fields=["key", "record", "position"], condition=Q(live=True), name="record_name_key_live"),
+            models.Index(fields=["surname", "record", "position"], condition=Q(live=True, surname__isnull=False),
+                         name="record_name_surname_live"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class RecordNameWord(models.Model):
+    """Derived with ``RecordName``: each word (folded, unstemmed, more than two letters) written
+    with a capital in one of the record's names, once per record, so that a capitalised query word
+    can be known for a name's word without reading every name."""
+
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="name_word_rows", db_index=False)
+    word = models.CharField(max_length=NAME_KEY_CHARS)
+    live = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["record", "word"], name="record_name_word_unique")]
+        indexes = [models.Index(fields=["word"], condition=Q(live=True), name="record_name_word_live")]
+
+    def __str__(self) -> str:
+        return self.word
+
+
+@receiver(pre_delete, sender=Record, dispatch_uid="archive-record-names-unmerge")
+def unmerge_names(sender, instance: Record, **kwargs) -> None:
+    """Records merged into one being deleted become live again (``merged_into`` is SET_NULL, an
+    UPDATE that sends no signal), and so do their names' rows."""
+    merged = Record.objects.filter(merged_into=instance).values("pk")
+    RecordName.objects.filter(record__in=merged).update(live=True)
+    RecordNameWord.objects.filter(record__in=merged).update(live=True)
+    RecordMatchKey.objects.filter(record__in=merged).update(live=True)
+
+
+@functools.lru_cache(maxsize=65536)
+def match_fold(token: str) -> str:
+    """Entity suggestions' folding of a word token: case folded, accents removed (no
+    transliteration: the variants are the aliases each record lists)."""
+    decomposed = unicodedata.normalize("NFKD", token.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+MATCH_TOKEN = re.compile(r"\w+")
+MATCH_SEPARATOR = "\x1f"  # between the tokens and gaps of a key
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "‐": "-", "‑": "-", "–": "-"})
+MATCH_MAX_GAP = 3  # punctuation characters allowed between two tokens of one name
+
+
+def match_gap(raw: str) -> str | None:
+    """The punctuation between two tokens, whitespace dropped; None when the gap breaks a name
+    (a paragraph break or too much punctuation)."""
+    if raw.count("\n") > 1:
+        return None
+    gap = "".join(raw.split()).translate(_APOSTROPHES)
+    return gap if len(gap) <= MATCH_MAX_GAP else None
+
+
+@functools.lru_cache(maxsize=100_000)
+def match_key(text: str) -> tuple[str, ...] | None:
+    """(token, gap, token, gap, token...) for a name, or None when it has no usable token."""
+    tokens = list(MATCH_TOKEN.finditer(text))
+    if not tokens:
+        return None
+    key: list[str] = []
+    for i, m in enumerate(tokens):
+        if i:
+            gap = match_gap(text[tokens[i - 1].end() : m.start()])
+            if gap is None:
+                return None
+            key.append(gap)
+        key.append(match_fold(m.group()))
+    if len(key) == 1 and (len(key[0]) < 2 or key[0].isdigit()):
+        return None
+    return tuple(key)
+
+
+class RecordMatchKey(models.Model):
+    """Derived: each distinct name of a record as entity suggestions match it (``match_key``:
+    folded tokens and the punctuation between them), kept in step by the receivers below. A
+    document's text is matched through the index: which of its words begin a name (and how long
+    the longest such name is), then the candidate spans' keys, never a scan of every record."""
+
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="match_key_rows", db_index=False)
+    position = models.PositiveSmallIntegerField()
+    key = models.CharField(max_length=NAME_KEY_CHARS)  # ``full`` cut at NAME_KEY_CHARS
+    full = models.TextField()  # the key's parts joined by MATCH_SEPARATOR
+    first = models.CharField(max_length=NAME_KEY_CHARS)  # the first token
+    parts = models.PositiveSmallIntegerField()  # tokens and gaps in the key
+    label = models.CharField(max_length=300)
+    kind = models.CharField(max_length=20)
+    live = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["record", "position"], name="record_match_key_unique")]
+        indexes = [
+            models.Index(fields=["first", "parts"], condition=Q(live=True), name="record_match_first_live"),
+            models.Index(fields=["key"], condition=Q(live=True), name="record_match_key_live"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full
+
+    FIELDS = ("record_id", "position", "key", "full", "first", "parts", "label", "kind", "live")
+
+    @classmethod
+    def rows_for(cls, record_id: int, label: str, aliases, kind: str, live: bool) -> list[RecordMatchKey]:
+        return [cls(**dict(zip(cls.FIELDS, v, strict=True))) for v in cls.values_for(record_id, label, aliases, kind, live)]
+
+    @staticmethod
+    def values_for(record_id: int, label: str, aliases, kind: str, live: bool) -> list[tuple]:
+        """The values (FIELDS) of one record's rows."""
+        rows, seen = [], set()
+        for name in [label, *[a for a in aliases or [] if a]]:
+            key = match_key(name)
+            if key is None or key in seen:
+                continue
+            seen.add(key)
+            full = MATCH_SEPARATOR.join(key)
+            rows.append((record_id, len(rows), full[:NAME_KEY_CHARS], full, key[0][:NAME_KEY_CHARS],
+                         min(len(key), 32767), label, kind, live))
+        return rows
+
+
+@receiver(post_save, sender=Record, dispatch_uid="archive-record-match-keys")
+def sync_match_keys(sender, instance: Record, created: bool, raw: bool = False, **kwargs) -> None:
+    """Bring the record's match-key rows in line with it (also after raw saves: restores)."""
+    wanted = RecordMatchKey.rows_for(instance.pk, instance.label, instance.aliases, instance.kind,
+                                     instance.merged_into_id is None)
+    if not created:
+        fields = ("position", "full", "label", "kind", "live")
+        have = set(RecordMatchKey.objects.filter(record=instance).values_list(*fields))
+        if have == {tuple(getattr(r, f) for f in fields) for r in wanted}:
+            return
+        RecordMatchKey.objects.filter(record=instance).delete()
+    RecordMatchKey.objects.bulk_create(wanted)
 
 
 # --- sources as they come (archive_site.ingest, archive_site.sources) ------------------------------

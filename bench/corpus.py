@@ -16,11 +16,13 @@ Synthetic authority records (for the autocomplete workload) are made by ``genera
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
 import random
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -206,3 +208,229 @@ def autocomplete_prefixes(count: int, *, seed: int = 1937) -> list[str]:
     words = sorted({w.strip(".,()").lower() for name in record_names() for w in name.split() if len(w) > 3})
     words += [f.lower() for f in FIRST]
     return [rng.choice(words)[: rng.randint(3, 6)] for _ in range(count)]
+
+
+# --- a million authority records: Russian names as English, German and French texts spell them ------
+
+_MALE = ("Александр Алексей Анатолий Андрей Антон Аркадий Борис Вадим Валентин Валерий Василий Виктор "
+         "Виталий Владимир Вячеслав Геннадий Георгий Григорий Даниил Денис Дмитрий Евгений Егор Иван Игорь "
+         "Илья Кирилл Константин Лев Леонид Максим Матвей Михаил Никита Николай Олег Павел Пётр Роман Семён "
+         "Сергей Станислав Степан Тимофей Фёдор Юрий Яков").split()
+_FEMALE = ("Александра Алла Анастасия Анна Антонина Валентина Вера Галина Дарья Евгения Екатерина Елена "
+           "Елизавета Зинаида Зоя Ирина Клавдия Ксения Лидия Любовь Людмила Мария Надежда Наталья Нина Ольга "
+           "Полина Раиса Светлана Софья Тамара Татьяна Юлия").split()
+_SURNAMES = ("Иванов Смирнов Кузнецов Попов Васильев Петров Соколов Михайлов Новиков Фёдоров Морозов Волков "
+             "Алексеев Лебедев Семёнов Егоров Павлов Козлов Степанов Николаев Орлов Андреев Макаров Никитин "
+             "Захаров Зайцев Соловьёв Борисов Яковлев Григорьев Романов Воробьёв Сергеев Кузьмин Фролов "
+             "Александров Дмитриев Королёв Гусев Киселёв Ильин Максимов Поляков Сорокин Виноградов Ковалёв "
+             "Белов Медведев Антонов Тарасов Жуков Баранов Филиппов Комаров Давыдов Беляев Герасимов "
+             "Богданов Осипов Сидоров Матвеев Титов Марков Миронов Крылов Куликов Карпов Власов Мельников "
+             "Денисов Гаврилов Тихонов Казаков Афанасьев Данилов Савельев Тимофеев Фомин Чернов Абрамов "
+             "Мартынов Ефимов Федотов Щербаков Назаров Калинин Исаев Чернышёв Быков Маслов Родионов Коновалов "
+             "Лазарев Воронин Климов Филатов Пономарёв Голубев Кудрявцев Прохоров Наумов Потапов Журавлёв "
+             "Овчинников Трофимов Леонов Соболев Ермаков Колесников Гончаров Емельянов Никифоров Грачёв "
+             "Котов Гришин Ефремов Архипов Громов Кириллов Малышев Панов Моисеев Румянцев Акимов Кондратьев "
+             "Бирюков Горбунов Анисимов Ерёмин Тихомиров Галкин Лукьянов Михеев Скворцов Юдин Белоусов "
+             "Нестеров Симонов Прокофьев Харитонов Князев Цветков Левин Митрофанов Воронцов Ежов Ягода "
+             "Тухачевский Якир Уборевич Блюхер Зиновьев Каменев Бухарин Рыков Пятаков Радек Сокольников "
+             "Крестинский Раковский Розенгольц Гольцман Смирнов Мрачковский Евдокимов Бакаев Тер-Ваганян "
+             "Енукидзе Карахан Рудзутак Косиор Чубарь Постышев Эйхе Мейерхольд Бабель Мандельштам Вавилов "
+             "Королёв Туполев Ландау Флоренский Кольцов Пильняк Корнилов Шаламов").split()
+_ROOTS = ("Берёз Бел Бобр Богомол Бондар Бород Волын Вороб Глад Голов Горш Грач Гуд Дуб Ерш Жд Жук Зим "
+          "Звер Зуб Кал Камен Клюк Ков Колч Кос Крас Крив Круг Куз Лап Лис Лоб Лук Мал Мох Мыш Нос Ореш "
+          "Пест Пух Рыж Сад Сал Свеч Сер Сит Сом Стар Сух Твер Тополь Трет Туч Уш Хвост Холод Чал Черн "
+          "Шапош Шуст Щук Юрь Ястреб").split()
+_ENDINGS = ("ов", "ев", "ин", "ский", "цкий", "ович", "енко", "ых", "иков", "ников", "ицын")
+_KIND_WORDS = {"place": ("посёлок", "станция", "улица", "лагерь", "завод"),
+               "organisation": ("трест", "комбинат", "наркомат", "артель", "управление")}
+
+_SCHEMES = {  # Cyrillic letter -> Latin, per convention; (start-of-word / after-vowel 'е', 'ё')
+    "english": dict(zip("абвгдезийклмнопрстуфхцчшщъыьэюя",
+                        "a b v g d e z i y k l m n o p r s t u f kh ts ch sh shch _ y _ e yu ya".split(), strict=True)),
+    "scholarly": dict(zip("абвгдезийклмнопрстуфхцчшщъыьэюя",
+                          "a b v g d e z i i k l m n o p r s t u f kh ts ch sh shch _ y ' e iu ia".split(), strict=True)),
+    "german": dict(zip("абвгдезийклмнопрстуфхцчшщъыьэюя",
+                       "a b w g d e s i j k l m n o p r s t u f ch z tsch sch schtsch _ y _ e ju ja".split(), strict=True)),
+    "french": dict(zip("абвгдезийклмнопрстуфхцчшщъыьэюя",
+                       "a b v g d e z i i k l m n o p r s t ou f kh ts tch ch chtch _ y _ e iou ia".split(), strict=True)),
+}
+_SCHEMES["english"]["ж"] = _SCHEMES["scholarly"]["ж"] = "zh"
+_SCHEMES["german"]["ж"] = "sch"
+_SCHEMES["french"]["ж"] = "j"
+_YE = {"english": "ye", "scholarly": "e", "german": "je", "french": "ie"}
+_YO = {"english": "yo", "scholarly": "e", "german": "jo", "french": "io"}
+_VOWELS = set("аеёиоуыэюяь ъ-")
+
+
+def romanise(text: str, scheme: str) -> str:
+    """``text`` (Cyrillic) in Latin letters by one of the conventions English, German and French
+    books use (Ежов: Yezhov / Ezhov / Jeschow / Iejov; Тухачевский: Tukhachevsky / ...skii)."""
+    return " ".join(_romanise_word(word, scheme) for word in text.split(" "))
+
+
+@functools.lru_cache(maxsize=100_000)
+def _romanise_word(text: str, scheme: str) -> str:
+    table = _SCHEMES[scheme]
+    out: list[str] = []
+    lower = text.lower()
+    for i, ch in enumerate(lower):
+        prev = lower[i - 1] if i else " "
+        if ch in "её":
+            latin = (_YE if ch == "е" else _YO)[scheme] if prev in _VOWELS else ("e" if ch == "е" else
+                                                                                  _YO[scheme].replace("j", "").replace("y", "").replace("i", "") or "o")
+            if ch == "ё" and prev not in _VOWELS:
+                latin = {"english": "yo", "scholarly": "e", "german": "jo", "french": "io"}[scheme] if scheme != "scholarly" else "e"
+        elif ch == "и" and scheme == "english" and lower[i + 1 : i + 2] == "й" and lower[i + 2 : i + 3] in ("", " "):
+            latin = "" if i >= 2 and lower[i - 1] in "кгх" or lower[i - 2 : i] in ("ск", "цк") else "i"
+            latin = latin or "y"
+            out.append(latin)
+            continue
+        elif ch == "й" and scheme == "english" and prev == "и" and lower[i + 1 : i + 2] in ("", " "):
+            if out and out[-1] == "y":
+                continue
+            latin = "y"
+        else:
+            latin = table.get(ch, ch)
+        latin = "" if latin == "_" else latin
+        if text[i].isupper():
+            latin = latin[:1].upper() + latin[1:]
+        out.append(latin)
+    return "".join(out)
+
+
+_PATRONYMIC_BASE = {"Лев": "Льв", "Пётр": "Петр", "Павел": "Павл", "Михаил": "Михайл", "Яков": "Яковл",
+                    "Юрий": "Юрь", "Григорий": "Григорь", "Василий": "Василь"}
+
+
+def _patronymic(father: str, female: bool) -> str:
+    if father in ("Илья", "Никита"):
+        return father[:-1] + ("ична" if female else "ич")
+    base = _PATRONYMIC_BASE.get(father)
+    if base is None and father.endswith("й"):
+        base = father[:-1]
+        return base + ("евна" if female else "евич")
+    base = base or father
+    if base.endswith("ь"):
+        return base + ("евна" if female else "евич")
+    return base + ("овна" if female else "ович")
+
+
+def _feminine(surname: str) -> str:
+    if surname.endswith(("ов", "ев", "ёв", "ин", "ын")):
+        return surname + "а"
+    if surname.endswith(("ский", "цкий")):
+        return surname[:-2] + "ая"
+    return surname
+
+
+def _weights(n: int, flat: int) -> list[float]:
+    """Cumulative weights 1 / (k + flat): a few items common, a long tail (the most common of 884
+    surnames about 2% of the records, as Ivanov is of Russian surnames)."""
+    total, out = 0.0, []
+    for k in range(n):
+        total += 1 / (k + flat)
+        out.append(total)
+    return out
+
+
+def russian_surnames() -> list[str]:
+    """The common surnames first (in order), then plausible ones made of a root and an ending."""
+    made = [r + e for r in _ROOTS for e in _ENDINGS]
+    return list(dict.fromkeys([*_SURNAMES, *made]))
+
+
+def russian_records(n: int, *, seed: int = 1937, start: int = 0) -> Iterator[dict]:
+    """Records ``start`` to ``n`` of a deterministic list of synthetic authority records (95%
+    persons, then places and organisations): label in English transliteration (first name,
+    patronymic, surname); aliases in Cyrillic (surname first, as Russian lists write it), in
+    another convention (scholarly, German or French) and sometimes with initials, the way the
+    same person is spelled across English, German and French books. Surnames follow a Zipf-like
+    law (Ivanov and Smirnov are common, as in a real list of names), so whole names and surnames
+    are shared by many records, as they are in a list of 2.6 million victims."""
+    surnames = russian_surnames()
+    male_w, female_w, surname_w = _weights(len(_MALE), 4), _weights(len(_FEMALE), 4), _weights(len(surnames), 10)
+    rng = random.Random()
+    for i in range(start - start % 1000, n):
+        if i % 1000 == 0:  # one stream per thousand records: any slice is the same records
+            rng.seed(f"ru:{seed}:{i // 1000}")
+        roll = rng.random()
+        if roll < 0.95:
+            female = rng.random() < 0.2
+            first = rng.choices(_FEMALE, cum_weights=female_w)[0] if female else rng.choices(_MALE, cum_weights=male_w)[0]
+            father = rng.choices(_MALE, cum_weights=male_w)[0]
+            surname = rng.choices(surnames, cum_weights=surname_w)[0]
+            surname = _feminine(surname) if female else surname
+            patronymic = _patronymic(father, female)
+            label = f"{romanise(first, 'english')} {romanise(patronymic, 'english')} {romanise(surname, 'english')}"
+            aliases = [f"{surname} {first} {patronymic}"]
+            other = rng.choice(("scholarly", "german", "french"))
+            aliases.append(f"{romanise(first, other)} {romanise(surname, other)}")
+            if rng.random() < 0.4:
+                aliases.append(f"{romanise(first, 'english')[0]}. {romanise(patronymic, 'english')[0]}. "
+                               f"{romanise(surname, 'english')}")
+            kind = "person"
+        else:
+            kind = "place" if roll < 0.98 else "organisation"
+            word = rng.choice(_KIND_WORDS[kind])
+            named = rng.choices(surnames, cum_weights=surname_w)[0]
+            cyrillic = f"{word[:1].upper()}{word[1:]} {named}"
+            label = romanise(cyrillic, "english")
+            aliases = [cyrillic, romanise(cyrillic, rng.choice(("german", "french")))]
+        aliases = [a for a in dict.fromkeys(aliases) if a != label]
+        if i >= start:
+            yield {"key": f"ru-{seed}-{i}", "kind": kind, "label": label, "aliases": aliases}
+
+
+def expansion_queries(count: int, records: int, *, seed: int = 1937) -> list[str]:
+    """Queries for timing record-name expansion over ``russian_records(records)``: whole names as a
+    reader types them (in any of the conventions, or in Cyrillic), surnames alone, a name with
+    other words, and queries naming nobody."""
+    rng = random.Random(f"expansion:{seed}")
+    picks = sorted(rng.randrange(records) for _ in range(count))
+    by_index = {}
+    for i in dict.fromkeys(picks):
+        by_index[i] = next(russian_records(i + 1, seed=seed, start=i))
+    plain = ["purge trial", "the show trials of 1937", "letters from the camp", "rehabilitation 1956",
+             "shooting ground", "NKVD order 00447", "collectivisation famine", "Kommunarka"]
+    out = []
+    for n, i in enumerate(picks):
+        r = by_index[i]
+        names = [r["label"], *r["aliases"]]
+        form = n % 6
+        if form == 0:
+            out.append(r["label"])
+        elif form == 1:
+            out.append(rng.choice(names))
+        elif form == 2:
+            surnames = [r["label"].split()[-1], r["aliases"][0].split()[0], r["aliases"][1].split()[-1]]
+            out.append(rng.choice(surnames) if r["kind"] == "person" else rng.choice(names))
+        elif form == 3:
+            words = rng.choice(names).split()
+            out.append(f"{words[0]} {words[-1]}" if len(words) > 1 else words[0])
+        elif form == 4:
+            out.append(f"{r['label'].split()[-1]} arrest {rng.choice(YEARS)}")
+        else:
+            out.append(rng.choice(plain))
+    return out
+
+
+def russian_prefixes(count: int, records: int, *, seed: int = 1937) -> list[str]:
+    """What readers type into the record autocomplete over ``russian_records(records)``: the first
+    3-6 letters of a word of a name (Latin or Cyrillic, lower case), some of the seed names too."""
+    rng = random.Random(f"ru-prefixes:{seed}")
+    picks = sorted(rng.randrange(records) for _ in range(count))
+    out = []
+    source = russian_records(picks[-1] + 1, seed=seed, start=picks[0]) if picks else iter(())
+    wanted = dict.fromkeys(picks)
+    found = {picks[0] + k: r for k, r in enumerate(source) if picks[0] + k in wanted}
+    seed_words = autocomplete_prefixes(count // 5 + 1, seed=seed)
+    for n, i in enumerate(picks):
+        if n % 5 == 4:
+            out.append(seed_words[n // 5])
+            continue
+        r = found[i]
+        words = [w.strip(".,") for w in rng.choice([r["label"], *r["aliases"]]).split() if len(w.strip(".,")) > 2]
+        word = rng.choice(words) if words else r["label"]
+        out.append(word.lower()[: rng.randint(3, 6)])
+    rng.shuffle(out)
+    return out

@@ -45,8 +45,10 @@ from bench.server import PY, Server, bench_env, manage  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
 FULL = os.environ.get("BENCH_FULL", "") not in ("", "0")
-PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/archive_bench")
-RECORD_SIZES = [10_000, 100_000]
+PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/archive_bench")  # made and dropped
+# The records phase (autocomplete, record-name expansion, entity suggestions): BENCH_RECORDS.
+RECORD_SIZES = [int(n) for n in (os.environ.get("BENCH_RECORDS") or
+                                 ("100000,1000000" if FULL else "10000")).split(",") if n.strip()]
 PHASES = set((os.environ.get("BENCH_PHASES") or
               "corpora,annotations,autocomplete,hostile,teamwork" + (",scaling,relevance" if FULL else "")).split(","))
 HOSTILE_CORPORA = [c.strip() for c in (os.environ.get("BENCH_HOSTILE_CORPORA") or "seed,gen:10000").split(",")
@@ -226,15 +228,24 @@ def index_queue_drain_s(data: Path, database_url: str | None, limit: float = 120
     return None
 
 
+def _pg_server_and_name() -> tuple[str, str]:
+    """The server's maintenance database URL and the bench database's name, from PG_URL."""
+    from urllib.parse import urlparse
+
+    u = urlparse(PG_URL)
+    return u._replace(scheme="postgresql", path="/postgres").geturl(), u.path.lstrip("/") or "archive_bench"
+
+
 def postgres_url_available() -> bool:
     try:
         import psycopg
     except ImportError:
         return False
+    server, name = _pg_server_and_name()
     try:
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", connect_timeout=3, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS archive_bench")
-            conn.execute("CREATE DATABASE archive_bench")
+        with psycopg.connect(server, connect_timeout=3, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
         return True
     except Exception:  # noqa: BLE001 - no server: skip PostgreSQL
         return False
@@ -243,8 +254,9 @@ def postgres_url_available() -> bool:
 def drop_pg() -> None:
     import psycopg
 
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", connect_timeout=3, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS archive_bench WITH (FORCE)")
+    server, name = _pg_server_and_name()
+    with psycopg.connect(server, connect_timeout=3, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def hostile_phase(work: Path, spec: str) -> dict | None:
@@ -309,21 +321,73 @@ def hostile_phase(work: Path, spec: str) -> dict | None:
     return row
 
 
-def autocomplete_phase(work: Path) -> dict:
-    data = work / "data-autocomplete"
+def records_phase(work: Path) -> list[dict]:
+    """Autocomplete, record-name expansion and entity suggestions over RECORD_SIZES records
+    (``bench.corpus.russian_records``: Russian names spelt as English, German and French books
+    spell them, common surnames shared by thousands), on SQLite and on PostgreSQL. The same
+    records for both: made once, kept in the work dir, written straight to the tables."""
+    rows = [records_on(work, None, "sqlite")]
+    if os.environ.get("BENCH_POSTGRES", "1") != "0" and postgres_url_available():
+        try:
+            rows.append(records_on(work, PG_URL, "postgresql"))
+        finally:
+            drop_pg()
+    else:
+        rows.append({"database": "postgresql", "note": "no PostgreSQL on 127.0.0.1:5432"})
+    return [r for sub in rows for r in (sub if isinstance(sub, list) else [sub])]
+
+
+def records_on(work: Path, database_url: str | None, label: str) -> list[dict]:
+    data = work / f"data-records-{label}"
     data.mkdir()
-    env = bench_env(data)
+    env = bench_env(data, database_url)
     manage(env, "migrate", "--noinput", "-v", "0")
-    prefixes = corpora.autocomplete_prefixes(300)
-    out = {}
+    seed = corpora.seed_corpus()  # the five texts (for suggestions) and their 233 records
+    djangoside(env, "load", str(seed.path), str(seed.records))
+    djangoside(env, "pending")
+    out = []
     for size in RECORD_SIZES:
-        made = djangoside(env, "records", str(size))
-        log(f"autocomplete over {made['records']} records")
+        log(f"records ({label}): making {size:,} records")
+        made = djangoside(env, "names", str(size), os.environ.get("BENCH_RECORDS_CACHE") or str(work / "records-cache"))
+        row: dict = {"database": label, "records": made["records"], "fill_s": round(made["seconds"], 1),
+                     "rows": made["rows"]}
+        generated = size - 233
+        prefixes = corpora.russian_prefixes(300, generated)
+        queries = corpora.expansion_queries(300, generated)
+        queries_file = work / f"expansion-{size}.json"
+        queries_file.write_text(json.dumps(queries, ensure_ascii=False))
+        log(f"records ({label}): autocomplete over {made['records']:,} records")
         with Server(env, worker=False) as server:
             job = workloads.autocomplete_job(prefixes)
             workloads.run(server.base, job, total=20, concurrency=1)
-            out[str(size)] = workloads.run(server.base, job, total=len(prefixes), concurrency=1, time_budget=90).summary()
+            row["autocomplete"] = workloads.run(server.base, job, total=len(prefixes), concurrency=1,
+                                                time_budget=120).summary()
+            row["autocomplete_4"] = workloads.run(server.base, job, total=2 * len(prefixes), concurrency=4,
+                                                  time_budget=120).summary()
+        log(f"records ({label}): record-name expansion and entity suggestions")
+        expansion = djangoside(env, "expansion", str(queries_file))
+        row["expansion"] = {**summarise_latencies(expansion.pop("latencies_ms")), **expansion}
+        suggest = djangoside(env, "suggest", "5")
+        row["suggest"] = {**summarise_latencies(suggest.pop("latencies_ms")), **suggest}
+        out.append(row)
+    shutil.rmtree(data, ignore_errors=True)
     return out
+
+
+def records_table(rows: list[dict]) -> list[str]:
+    lines = ["| database | records | autocomplete med / p95 ms | autocomplete 4 clients rps, p95 ms | "
+             "expansion med / p95 ms | statements per query | suggestions med ms per text (seed, 21k chars) | "
+             "records written s |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if "note" in r:
+            lines.append(f"| {r['database']} | - | {r['note']} ||||||")
+            continue
+        a, a4, e, sg = r.get("autocomplete", {}), r.get("autocomplete_4", {}), r.get("expansion", {}), r.get("suggest", {})
+        lines.append(f"| {r['database']} | {fmt(r['records'])} | {fmt(a.get('median_ms'))} / {fmt(a.get('p95_ms'))} | "
+                     f"{fmt(a4.get('rps'))}, {fmt(a4.get('p95_ms'))} | {fmt(e.get('median_ms'), 2)} / {fmt(e.get('p95_ms'), 2)} | "
+                     f"{fmt(e.get('statements_per_query'), 2)} | {fmt(sg.get('median_ms'))} | {fmt(r.get('fill_s'))} |")
+    return lines
 
 
 def fmt(v, digits: int = 1) -> str:
@@ -355,8 +419,11 @@ def table(result: dict) -> str:
         from bench.teamwork import table as teamwork_table
 
         lines.extend(teamwork_table(result["teamwork"]))
-    auto = result.get("autocomplete", {})
-    if auto:
+    auto = result.get("autocomplete")
+    if isinstance(auto, list) and auto:  # the records phase: autocomplete, expansion, suggestions
+        lines.append("")
+        lines.extend(records_table(auto))
+    elif auto:  # a run from before the records phase
         lines.append("")
         lines.append("| autocomplete records | median ms | p95 ms | rps |")
         lines.append("|---|---|---|---|")
@@ -473,8 +540,12 @@ def headline(result: dict) -> dict:
     rows = [*result["corpora"], *result.get("scaling", [])]
     largest = max(rows, key=lambda r: r["docs"]) if rows else {}
     ann = next((a for a in result.get("annotations", []) if a.get("database") == "sqlite"), {})
-    auto = result.get("autocomplete", {})
-    biggest_auto = auto.get(str(max(RECORD_SIZES)), {})
+    auto = result.get("autocomplete") or []
+    if isinstance(auto, dict):  # a run from before the records phase
+        auto = [{"database": "sqlite", "records": int(k), "autocomplete": v} for k, v in auto.items()]
+    biggest = max((r for r in auto if r.get("database") == "sqlite" and "records" in r),
+                  key=lambda r: r["records"], default={})
+    biggest_auto = biggest.get("autocomplete", {})
     return {
         "corpus": largest.get("corpus"),
         "corpus_docs": largest.get("docs"),
@@ -495,9 +566,11 @@ def headline(result: dict) -> dict:
         "annotation_create_errors_8": ann.get("create_8", {}).get("errors"),
         "hostile_worst_api_ms": max((h["worst_api"]["api_ms"] for h in result.get("hostile", [])), default=None),
         "hostile_errors": sum(h["errors"] for h in result.get("hostile", [])) if result.get("hostile") else None,
-        "autocomplete_records": max(RECORD_SIZES) if biggest_auto else None,
+        "autocomplete_records": biggest.get("records"),
         "autocomplete_median_ms": biggest_auto.get("median_ms"),
         "autocomplete_p95_ms": biggest_auto.get("p95_ms"),
+        "expansion_median_ms": biggest.get("expansion", {}).get("median_ms"),
+        "expansion_p95_ms": biggest.get("expansion", {}).get("p95_ms"),
     }
 
 
@@ -509,7 +582,7 @@ def main() -> int:
         "mode": "full" if FULL or "scaling" in PHASES else "quick",
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "query_mix": None, "corpora": [], "scaling": [], "annotations": [], "autocomplete": {}, "hostile": [],
+        "query_mix": None, "corpora": [], "scaling": [], "annotations": [], "autocomplete": [], "hostile": [],
     }
     queries = query_mix(200)
     queries_file = work / "queries.json"
@@ -541,8 +614,9 @@ def main() -> int:
                     drop_pg()
             else:
                 result["annotations"].append({"database": "postgresql", "note": "no PostgreSQL on 127.0.0.1:5432"})
-        if "autocomplete" in PHASES:
-            result["autocomplete"] = autocomplete_phase(work)
+        if PHASES & {"autocomplete", "records"}:
+            result["autocomplete"] = records_phase(work)
+            print("\n".join(records_table(result["autocomplete"])), flush=True)
         if "teamwork" in PHASES:  # bench/teamwork.py: link all occurrences, record network, agreement
             from bench.teamwork import teamwork_phase
 
@@ -600,7 +674,7 @@ def merge(out: Path, paths: list[Path]) -> int:
     """One result from several runs: each phase taken from the last run that has it (scaling rows
     are combined by N, a later run's row replacing an earlier one's); every run's mode, start,
     duration and phases listed under "runs"."""
-    merged: dict = {"corpora": [], "scaling": [], "annotations": [], "autocomplete": {}, "hostile": [], "runs": []}
+    merged: dict = {"corpora": [], "scaling": [], "annotations": [], "autocomplete": [], "hostile": [], "runs": []}
     scaling: dict[int, dict] = {}
     for path in paths:
         part = json.loads(path.read_text())

@@ -8,9 +8,10 @@ class SearchConfig(AppConfig):
     verbose_name = "Search"
 
     def ready(self) -> None:
-        from . import signal_handlers
+        from . import names, signal_handlers
 
         signal_handlers.connect()
+        names.connect()  # the records' names as the search reads them, kept in step with the records
         if sys.argv[1:2] == ["db_worker"]:
             _requeue_interrupted_at_start()
 
