@@ -135,3 +135,26 @@ def test_record_page_lists_a_few_evidence_passages_per_relation_and_says_how_man
     Annotation.objects.filter(relation_source__isnull=False).update(status="approved")
     html = client.get(kamenev.get_absolute_url()).content.decode()
     assert "(7 relations)" in html and html.count("(trial) → </span>") == 5 and "and 2 more (see the JSON below)" in html
+
+
+def test_record_page_lists_mentions_a_page_at_a_time(client, user):
+    from annotations.templatetags.annotation_tags import MENTIONS_PER_PAGE
+
+    record = RecordFactory(label="Nikolai Yezhov")
+    document = DocumentFactory(title="Long text", text="Yezhov. " * (MENTIONS_PER_PAGE + 10))
+    made = []
+    for n in range(MENTIONS_PER_PAGE + 10):
+        annotation = AnnotationFactory(document=document, creator=user, target_start=8 * n, target_end=8 * n + 6,
+                                       status="approved")
+        annotation.records.add(record)
+        made.append(annotation)
+    first = client.get(f"/records/{record.pk}/").content.decode()
+    assert f"Annotated mentions <span class=\"count\">({MENTIONS_PER_PAGE + 10})</span>" in first
+    assert first.count('class="mention"') == MENTIONS_PER_PAGE
+    assert f"{MENTIONS_PER_PAGE + 10} published" in first and '?mentions=2#mentions' in first
+    second = client.get(f"/records/{record.pk}/?mentions=2").content.decode()
+    assert second.count('class="mention"') == 10
+    assert f'data-annotation-id="{made[-1].pk}"' in second and f'data-annotation-id="{made[-1].pk}"' not in first
+    for wrong in ("0", "abc", "999"):  # a page that is not there: the nearest one, never an error
+        response = client.get(f"/records/{record.pk}/?mentions={wrong}")
+        assert response.status_code == 200 and 'class="mention"' in response.content.decode()

@@ -1,7 +1,8 @@
 """Template tags that let archive_site's pages show annotations without importing this app.
 
 ``{% load annotation_tags %}{% record_mentions record %}``: the visible annotations linking to a
-record, across documents, with the quoted passage (same visibility rule as the API).
+record, across documents, with the quoted passage (same visibility rule as the API), a page of
+``MENTIONS_PER_PAGE`` at a time (``?mentions=N``): a record named 1,800 times made a 2-second page.
 
 ``{% record_teamwork record %}``: the record's network as a list of relations with their evidence
 passages (the most evidenced first, a few passages each; the network API has the rest), which the
@@ -14,13 +15,15 @@ from __future__ import annotations
 
 from django import template
 from django.contrib.auth.models import AnonymousUser
+from django.core.paginator import Paginator
 
 from .. import presenters, relations, selectors
 from ..models import AnnotationGroup, EntityType
-from ..permissions import can_create, is_published
+from ..permissions import can_create, published_q
 
 register = template.Library()
 
+MENTIONS_PER_PAGE = 50
 PAGE_EDGES = 100  # relation types between two nodes listed on a record page, the most evidenced first
 PAGE_EVIDENCE = 5  # evidence passages listed per relation type on a record page (the network API gives 20)
 
@@ -29,9 +32,10 @@ PAGE_EVIDENCE = 5  # evidence passages listed per relation type on a record page
 def record_mentions(context, record):
     request = context.get("request")
     user = getattr(request, "user", None)
-    mentions = list(selectors.record_annotations(user, record))
-    published = sum(1 for a in mentions if is_published(a))
-    return {"record": record, "mentions": mentions, "published": published}
+    mentions = selectors.record_annotations(user, record)
+    page = Paginator(mentions, MENTIONS_PER_PAGE).get_page(request.GET.get("mentions") if request else None)
+    return {"record": record, "page": page, "total": page.paginator.count,
+            "published": mentions.filter(published_q()).count()}
 
 
 @register.inclusion_tag("annotations/record_teamwork.html", takes_context=True)
