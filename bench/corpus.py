@@ -402,8 +402,11 @@ def expansion_queries(count: int, records: int, *, seed: int = 1937) -> list[str
         elif form == 1:
             out.append(rng.choice(names))
         elif form == 2:
-            surnames = [r["label"].split()[-1], r["aliases"][0].split()[0], r["aliases"][1].split()[-1]]
-            out.append(rng.choice(surnames) if r["kind"] == "person" else rng.choice(names))
+            if r["kind"] == "person":  # the surname as the label, the Cyrillic or another spelling has it
+                surnames = [r["label"].split()[-1], *(a.split()[0 if k == 0 else -1] for k, a in enumerate(r["aliases"]))]
+                out.append(rng.choice(surnames))
+            else:
+                out.append(rng.choice(names))
         elif form == 3:
             words = rng.choice(names).split()
             out.append(f"{words[0]} {words[-1]}" if len(words) > 1 else words[0])

@@ -15,9 +15,11 @@ scaling rows). Every run works in its own temporary data dir with its own server
 the end. Other knobs: BENCH_CORPORA (comma list, e.g. ``seed,gen:1000,gen:10000,wiki:2000``),
 BENCH_SCALING (comma list of N, default 1000,10000,100000), BENCH_SCALING_CHARS (default 600),
 BENCH_WORKERS / BENCH_THREADS (gunicorn), BENCH_PHASES (comma list of
-corpora,annotations,autocomplete,hostile,scaling,ingest,relevance; relevance is bench/relevance.py,
+corpora,annotations,records (or autocomplete),hostile,scaling,ingest,relevance; relevance is bench/relevance.py,
 about 40 minutes over 10,000 articles: in the full run or by name), BENCH_HOSTILE_CORPORA (default ``seed,gen:10000``),
-BENCH_POSTGRES=0 (skip PostgreSQL), BENCH_PROFILE=1
+BENCH_RECORDS (records phase sizes: 10000, or 100000,1000000 with BENCH_FULL), BENCH_RECORDS_CACHE
+(a folder keeping the generated records between runs), BENCH_PG_URL (the PostgreSQL database the run
+creates and drops), BENCH_POSTGRES=0 (skip PostgreSQL), BENCH_PROFILE=1
 (pyinstrument report of the search workload per corpus in bench/results/profile-*.txt),
 BENCH_KEEP=1 (keep the temp dir), BENCH_OUT (JSON path).
 """
@@ -57,6 +59,8 @@ HOSTILE_CORPORA = [c.strip() for c in (os.environ.get("BENCH_HOSTILE_CORPORA") o
 # 60 MB of text) loads, indexes and runs the workload in well under half an hour on 2 cores.
 SCALING = [int(n) for n in (os.environ.get("BENCH_SCALING") or "1000,10000,100000").split(",") if n.strip()]
 SCALING_CHARS = int(os.environ.get("BENCH_SCALING_CHARS") or 600)
+# The scaling corpora also on the PostgreSQL backend, side by side (BENCH_SEARCH_POSTGRES=0: not).
+SEARCH_POSTGRES = os.environ.get("BENCH_SEARCH_POSTGRES", "1") != "0"
 
 
 def log(msg: str) -> None:
@@ -164,6 +168,58 @@ def bench_corpus(c: corpora.Corpus, work: Path, queries_file: Path, queries: lis
     if row["search_api"]["median_ms"] and row["search_whoosh"]["median_ms"]:
         row["search_ratio_api_vs_whoosh"] = round(row["search_api"]["median_ms"] / row["search_whoosh"]["median_ms"], 2)
     return row
+
+
+def postgres_search(c: corpora.Corpus, work: Path, queries: list[dict]) -> dict:
+    """The corpus on the PostgreSQL backend (``SEARCH_BACKEND=postgres``, pooled connections):
+    load + rebuild, the workload in-process through the backend, then through the API with one
+    client and with 4 (gunicorn's process workers, as for Whoosh)."""
+    data = work / f"data-{c.name}-postgres"
+    data.mkdir()
+    env = bench_env(data, PG_URL, SEARCH_BACKEND="postgres")
+    manage(env, "migrate", "--noinput", "-v", "0")
+    log(f"{c.name}: PostgreSQL backend: load_archive + rebuild_index")
+    loaded = djangoside(env, "load", str(c.path), str(c.records))
+    djangoside(env, "pending")
+    total_s = loaded["load_s"] + (loaded["index_s"] or 0)
+    row: dict = {"index": {"load_s": round(loaded["load_s"], 2), "rebuild_s": loaded["index_s"] and round(loaded["index_s"], 2),
+                           "total_s": round(total_s, 2), "docs_per_s": round(c.docs / total_s, 1)}}
+    queries_file = work / "queries.json"
+    log(f"{c.name}: PostgreSQL backend: search workload (direct)")
+    direct = djangoside(env, "direct", str(queries_file))
+    if "latencies_ms" in direct:
+        row["search_direct"] = {**summarise_latencies(direct["latencies_ms"]), "errors": direct["errors"],
+                                "hits": direct["hits"]}
+    with Server(env) as server:
+        log(f"{c.name}: PostgreSQL backend: API search workload, sequential then 4 clients")
+        job = workloads.search_job(queries)
+        workloads.run(server.base, job, total=20, concurrency=1)
+        row["search_api"] = workloads.run(server.base, job, total=len(queries), concurrency=1, time_budget=120).summary()
+        row["search_api_4"] = workloads.run(server.base, job, total=2 * len(queries), concurrency=4,
+                                            time_budget=120).summary()
+    shutil.rmtree(data, ignore_errors=True)
+    return row
+
+
+def search_backends_table(rows: list[dict]) -> list[str]:
+    """Search side by side: the Whoosh backend, the PostgreSQL backend and plain Whoosh."""
+    rows = [r for r in rows if r.get("postgres")]
+    if not rows:
+        return []
+    head = ("N", "Whoosh API med / p95 ms", "PostgreSQL API med / p95 ms", "plain Whoosh med / p95 ms",
+            "Whoosh 4-client rps", "PostgreSQL 4-client rps", "PostgreSQL med / Whoosh med",
+            "load+index s Whoosh / PostgreSQL")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in sorted(rows, key=lambda r: r["docs"]):
+        w, p, plain = r.get("search_api", {}), r["postgres"].get("search_api", {}), r.get("search_whoosh", {})
+        ratio = p["median_ms"] / w["median_ms"] if p.get("median_ms") and w.get("median_ms") else None
+        lines.append("| " + " | ".join([
+            fmt(r["docs"]), f"{fmt(w.get('median_ms'))} / {fmt(w.get('p95_ms'))}",
+            f"{fmt(p.get('median_ms'))} / {fmt(p.get('p95_ms'))}", f"{fmt(plain.get('median_ms'))} / {fmt(plain.get('p95_ms'))}",
+            fmt(r.get("search_api_4", {}).get("rps")), fmt(r["postgres"].get("search_api_4", {}).get("rps")),
+            fmt(ratio, 2), f"{fmt(r['index']['total_s'])} / {fmt(r['postgres']['index']['total_s'])}",
+        ]) + " |")
+    return lines
 
 
 def annotation_phase(work: Path, database_url: str | None, label: str) -> dict:
@@ -403,6 +459,10 @@ def table(result: dict) -> str:
     if result.get("scaling"):
         lines.append("")
         lines.extend(scaling_table(result["scaling"]))
+        backends = search_backends_table(result["scaling"])
+        if backends:
+            lines.append("")
+            lines.extend(backends)
     ann = result.get("annotations", [])
     if ann:
         lines.append("")
@@ -502,6 +562,12 @@ def annotation_table(ann: list[dict]) -> list[str]:
             lines.append(f"| {a['database']} | {n} | {fmt(c.get('rps'))} | {fmt(c.get('median_ms'))} / "
                          f"{fmt(c.get('p95_ms'))} | {fmt(a.get(f'index_lag_s_{n}'))} | {fmt(rd.get('rps'))} | {fmt(rd.get('p95_ms'))} | "
                          f"{fmt(ls.get('rps'))} | {fmt(ls.get('p95_ms'))} | {errors} |")
+    by_db = {a["database"]: a for a in ann if "note" not in a}
+    sqlite, pg = by_db.get("sqlite", {}).get("create_8", {}), by_db.get("postgresql", {}).get("create_8", {})
+    if sqlite.get("rps") and pg.get("rps"):
+        lines.append("")
+        lines.append(f"PostgreSQL (pooled) / SQLite, create with 8 clients: {pg['rps'] / sqlite['rps']:.2f}x the rate "
+                     f"(target 0.8x), p95 {fmt(pg.get('p95_ms'))} ms (target < 150 ms).")
     return lines
 
 
@@ -600,9 +666,16 @@ def main() -> int:
                 shutil.rmtree(c.path, ignore_errors=True)
         if "scaling" in PHASES:
             result["scaling_doc_chars"] = SCALING_CHARS
+            use_pg = SEARCH_POSTGRES and os.environ.get("BENCH_POSTGRES", "1") != "0"
             for n in SCALING:
                 c = build_corpus(f"scale:{n}", work)
-                result["scaling"].append(bench_corpus(c, work, queries_file, queries))
+                row = bench_corpus(c, work, queries_file, queries)
+                if use_pg and postgres_url_available():
+                    try:
+                        row["postgres"] = postgres_search(c, work, queries)
+                    finally:
+                        drop_pg()
+                result["scaling"].append(row)
                 shutil.rmtree(c.path, ignore_errors=True)
                 shutil.rmtree(work / f"data-{c.name}", ignore_errors=True)
         if "annotations" in PHASES:

@@ -11,9 +11,9 @@ written with a capital in some name. Nothing is read or kept per process, and no
 record, so a search costs the same with 200 records or 1,000,000, and a record made, edited or
 merged in another process is seen by the next search.
 
-A name shared by more than ``MAX_RECORDS`` records (a common surname at a million records) is
-looked up among the first ``MAX_RECORDS`` of them (by id): expansion adds at most
-``expansion.MAX_ALTERNATIVES`` other names anyway."""
+A name or surname shared by more than ``MAX_RECORDS`` names (a common surname at a million
+records) is looked up among the first ``MAX_RECORDS`` of them (by record id): expansion adds at
+most ``expansion.MAX_ALTERNATIVES`` other names anyway."""
 
 from __future__ import annotations
 
@@ -225,8 +225,9 @@ class _Capitalised:
 
 class Lexicon:
     """The live records' names, read from the database as a search asks for them and kept for
-    that search only: a run of typed words loads, in three statements, every run of them that is
-    a whole name, the words that are surnames and those written with a capital."""
+    that search only: a run of typed words loads, in one statement, every run of them that is a
+    whole name, the words that are surnames and those written with a capital, with every other
+    name of the records found (what ``expansion.alternatives`` reads next)."""
 
     longest = LONGEST
 
