@@ -8,7 +8,8 @@ Steps, in order, for each word:
    letter kept inside it (so "Blu\u0308cher" is one word); offsets are Python ``str`` indices into
    the original text (code points), so snippets and deep links point at the exact characters.
 2. **Case and accent folding**: NFKD, combining marks dropped, ``casefold()``, plus a few letters
-   that do not decompose (ø→o, ł→l, đ→d, æ→ae, œ→oe, ß→ss). "Blücher" = "Blucher".
+   that do not decompose (ø→o, ł→l, đ→d, æ→ae, œ→oe, ß→ss); the soft and hard signs of the
+   scholarly systems (ʹ ʺ ʼ) dropped. "Blücher" = "Blucher", "Zinovʹev" = "Zinovev".
 3. **Transliteration folding** for Russian names (``fold_transliteration``). English texts spell
    the same Russian name several ways; each rule maps the variants to one form. Applied to every
    word, at indexing and at query time alike, so a rare English collision ("year"/"ear") is
@@ -19,8 +20,9 @@ Steps, in order, for each word:
    =====  ===============================================  =====================================
    rule   what                                             example
    =====  ===============================================  =====================================
-   R1     word-initial ``ye``/``je`` → ``e``               Yezhov → ezhov, Yevdokimov → evdokimov
+   R1     word-initial ``ye``/``je``/``ie`` → ``e``        Yezhov/Iezhov → ezhov, Yevdokimov → evdokimov
    R2     word-initial ``ja``/``ju``/``jo`` → ``ia``/...   Jagoda → iagoda
+   R12    word-initial ``tch`` → ``ch``                    Tchaikovsky → chaikovski, Tchicherin
    R3     ``y`` → ``i`` everywhere                         Pyatakov → piatakov, Blyukher → bliukher
    R4     ``ii`` → ``i`` (``-iy``, ``-ii``)                Tukhachevskii/-sky/-ski → tukhachevski
    R8     final ``off`` (words of 6+ letters) → ``ov``     Piatakoff → piatakov
@@ -84,7 +86,7 @@ _CACHE = 1 << 17
 # What an index built with this analysis holds; part of every entry's stamp (``search.indexing``),
 # so that ``check_index`` finds an index written by an older analysis stale. Raise it whenever a
 # change here changes what is indexed.
-VERSION = 2
+VERSION = 3
 
 EXACT, VARIANT, PHONETIC = "=", "~", "#"  # marks of the index's other forms of a word (``forms``)
 MARKERS = (EXACT, VARIANT, PHONETIC)
@@ -95,15 +97,20 @@ def is_marked(word: str) -> bool:
     return bool(word) and word[0] in MARKERS
 
 
+# Soft and hard signs as the scholarly systems write them (Zinovʹev, Gorʹkii, Obʺedinenie), and the
+# apostrophe a query word may carry in their place (Zinov'ev): no letter in an English spelling.
+_SIGNS = str.maketrans("", "", "\u02b9\u02ba\u02bc\u02bb'\u2019\u2032")
+
+
 @lru_cache(maxsize=_CACHE)
 def fold_case_and_accents(word: str) -> str:
     if word.isascii():  # nothing to decompose; casefold() and lower() agree on ASCII
-        return word.lower()
+        return word.lower().replace("'", "") if "'" in word else word.lower()
     if transliteration.is_cyrillic(word):  # й and ё are letters of their own; only case folds
         return unicodedata.normalize("NFC", word).casefold().replace("ё", "е")
     decomposed = unicodedata.normalize("NFKD", word)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return stripped.casefold().translate(_EXTRA)
+    return stripped.casefold().translate(_EXTRA).translate(_SIGNS)
 
 
 _R5 = re.compile(rf"(?<=[{_VOWELS}])ie")
@@ -114,10 +121,12 @@ _R6 = re.compile(r"iev(?=$|a$|ich|na$|s$|ym$|oi$)")
 def fold_transliteration(word: str) -> str:
     """Map the English spellings of a (folded, lower-case) Russian name to one form (rules R1-R8)."""
     w = word
-    if w.startswith(("ye", "je")):  # R1
+    if w.startswith(("ye", "je", "ie")):  # R1
         w = "e" + w[2:]
     elif w[:2] in ("ja", "ju", "jo"):  # R2
         w = "i" + w[1:]
+    elif w.startswith("tch"):  # R12
+        w = w[1:]
     w = w.replace("y", "i")  # R3
     while "ii" in w:  # R4
         w = w.replace("ii", "i")

@@ -26,6 +26,8 @@ def how(word: Word, spelling: str, *, phonetic: bool = True) -> str | None:
     if exact == word.exact:
         return "exact"
     unstemmed = analysis.fold_unstemmed(spelling)
+    if unstemmed in word.variants:  # a reading in another convention (Staline: Stalin), though a stem too
+        return "variant"
     stemmed = analysis.fold_word(spelling)
     if stemmed == word.stemmed and unstemmed != word.unstemmed and (not word.name or exact in _plurals(word.exact)):
         return "stem"

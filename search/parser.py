@@ -15,7 +15,9 @@ What a user may type (README, "Query language")::
   Any other ``name:`` is plain text.
 - ``-word`` excludes and ``+word`` requires (words are required anyway), as in web search, when the
   sign starts a word. Operators are upper case; one with nothing to act on is read as a word.
-- A word that analyses into several (``Zinov’ev``, ``1936-38``) is a phrase of them. ``*`` stands
+- A word that analyses into several (``1936-38``, ``Kirov's``) is a phrase of them; one whose parts
+  an apostrophe joins in place of a soft or hard sign (``Zinov’ev``) is that phrase or the word
+  they spell (``Zinovev``, which then finds Zinoviev). ``*`` stands
   for any letters and ``?`` for one; a ``?`` ending a word is a question mark. ``word~`` matches
   words within one edit, ``word~N`` within N (capped at ``Limits.max_fuzzy_distance``), ``/P``
   keeps the first P letters exact.
@@ -30,7 +32,7 @@ the tree holds indexed forms; see ``search.tree`` for what each node holds.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import analysis
 from .errors import QueryError, QueryTooExpensive
@@ -104,6 +106,21 @@ def lex(text: str) -> list[Token]:
             tokens.append(Token("op" if word in OPERATORS else "word", word, i, j))
             i = j
     return tokens
+
+
+_APOSTROPHES = "'\u2019\u2032`\u00b4"
+_CLITICS = {"s", "t", "d", "ll", "re", "ve", "m"}  # Kirov's, don't, we'll: English, not a soft sign
+
+
+def _soft_signs(text: str, tokens) -> bool:
+    """Whether the words of ``text`` are parts of one word joined by apostrophes (Zinov'ev)."""
+    for before, after in zip(tokens, tokens[1:], strict=False):
+        gap = text[before.end : after.start]
+        if len(gap) != 1 or gap not in _APOSTROPHES:
+            return False
+        if after.original.casefold() in _CLITICS:
+            return False
+    return True
 
 
 def _negate(node: Node | None) -> Node | None:
@@ -221,17 +238,26 @@ class _Parser:
             return self.fuzzy(m, start, field)
         if "*" in stripped or "?" in stripped:
             return self.wildcard(stripped, start, field)
-        return self.plain(raw, start, field)
+        return self.plain(raw, start, field, signs=True)
 
-    def plain(self, text: str, offset: int, field: str | None, slop: int = 1) -> Node | None:
+    def plain(self, text: str, offset: int, field: str | None, slop: int = 1, signs: bool = False) -> Node | None:
+        """A word or quoted text: one Term, or the Phrase of its words. ``signs`` (a word typed
+        without quotes): parts joined by an apostrophe that stands for a soft or hard sign
+        (Zinov'ev, Pil'niak, not Kirov's) are also the one word they spell (Zinovev)."""
         tokens = list(analysis.analyze(text))
         if not tokens:
             return None
         if len(tokens) == 1:
             t = tokens[0]
             return Term(t.text, field, typed=t.original, span=(offset + t.start, offset + t.end))
-        return Phrase(tuple(t.text for t in tokens), field, slop, typed=tuple(t.original for t in tokens),
-                      spans=tuple((offset + t.start, offset + t.end) for t in tokens))
+        phrase = Phrase(tuple(t.text for t in tokens), field, slop, typed=tuple(t.original for t in tokens),
+                        spans=tuple((offset + t.start, offset + t.end) for t in tokens))
+        if signs and _soft_signs(text, tokens):
+            typed = text[tokens[0].start : tokens[-1].end]
+            word = Term(analysis.fold_word(typed), field, typed=typed, span=(offset + tokens[0].start,
+                                                                               offset + tokens[-1].end))
+            return Or((word, replace(phrase, typed=(), spans=())))
+        return phrase
 
     def fuzzy(self, m: re.Match, start: int, field: str | None) -> Node | None:
         word, distance, prefix = m.group(1), m.group(2), m.group(3)

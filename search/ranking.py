@@ -18,8 +18,9 @@ For each word the user typed (outside NOT):
   last resort; a lower-case word's readings in other conventions come first there).
 
 Words side by side: a run of two or more plain words also ranks higher where they stand together
-(``PHRASE``: adjacent, in order) or close (``NEAR``: within ``NEAR_SLOP`` words), an optional part
-that never changes what matches. A quoted phrase is the user's exact words: it is neither widened
+(``PHRASE``: as typed, adjacent, in order), nearly so (``CLOSE``: stem relatives too, a word
+between, as in "Yezhov's NKVD") or close (``NEAR``: within ``NEAR_SLOP`` words), an optional part
+that never changes what matches; the three add up, so the words as typed side by side count most. A quoted phrase is the user's exact words: it is neither widened
 nor expanded to other names (nor given a second, exact-form phrase: a query of many quoted names,
 as a record page links to, stays cheap).
 
@@ -42,8 +43,9 @@ NAME_VARIANT = 1.25  # a name word's transliteration variants (Piatakov for Pyat
 VARIANT = 0.6  # readings in other conventions and scripts
 RECORD = 0.5  # the other names of a record
 PHONETIC = 0.1  # sounds alike: the last resort
-PHRASE = 8.0  # the words of a run side by side (at most PHRASE_SLOP - 1 words between: "Yezhov's NKVD")
-PHRASE_SLOP = 2
+PHRASE = 6.0  # the words of a run as typed, side by side, in order
+CLOSE = 3.0  # ... or their stem relatives, with at most CLOSE_SLOP - 1 words between ("Yezhov's NKVD")
+CLOSE_SLOP = 2
 NEAR = 2.0  # the words of a run within NEAR_SLOP words of each other
 NEAR_SLOP = 8
 MIN_PHONETIC = 4  # letters a word needs before it is looked for by sound
@@ -241,7 +243,9 @@ def _together(node: Node, plain: list[Term]) -> Node:
         return node
     f = fields.pop()
     words = tuple(t.text for t in plain)
-    parts: list[Node] = [Phrase(words, f, PHRASE_SLOP, boost=PHRASE), Phrase(words, f, NEAR_SLOP, boost=NEAR)]
+    typed = tuple(analysis.EXACT + analysis.fold_case_and_accents(t.typed) for t in plain)
+    parts: list[Node] = [Phrase(typed, f, 1, boost=PHRASE), Phrase(words, f, CLOSE_SLOP, boost=CLOSE),
+                         Phrase(words, f, NEAR_SLOP, boost=NEAR)]
     if len(words) == 2:  # two words close together count in either order ("battle deep")
         parts.append(Phrase(words[::-1], f, NEAR_SLOP, boost=NEAR))
     return AndMaybe(node, combine(Or, parts))

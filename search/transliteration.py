@@ -62,32 +62,35 @@ def _rules(*pairs) -> tuple[Rule, ...]:
 
 
 _VOWEL = "aeiouyéèêëёïîôûâ"
-_SCHOLARLY = (  # scholarly, ISO 9 / GOST 7.79, UNGEGN: diacritics and single letters
-    ("šč|ŝ", "SHCH"), ("ž", "ZH"), ("š", "SH"), ("č", "CH"), ("x", "KH"), ("c(?!h)", "TS"), ("â", "YA"),
+_SCHOLARLY = (  # scholarly, ISO 9 / GOST 7.79, UNGEGN: diacritics and single letters (ch: х, as in Chruščev)
+    ("šč|ŝ", "SHCH"), ("ch", "KH"), ("ž", "ZH"), ("š", "SH"), ("č", "CH"), ("x", "KH"), ("c(?!h)", "TS"), ("â", "YA"),
     ("û", "YU"), ("[ëё]", ("E", "YO")), ("ĭ", "Y"), ("j", "Y"), ("[èě]", "E"),
 )
 SCHOLARLY = _rules(*_SCHOLARLY)
 # ISO 9 writes х as h: read so only in a word that has the system's diacritics (Hruŝëv), not in Hitler.
-ISO = _rules(("h", ("KH", "H")), *_SCHOLARLY)
+ISO = _rules(("ch", "KH"), ("h", ("KH", "H")), *_SCHOLARLY)
 _DIACRITICS = re.compile("[žščŝëёâûĭě]")
 FRENCH = _rules(
     ("chtch", "SHCH"), ("tch", "CH"), ("ch", "SH"), ("ou", "U"), (r"^i[ée]", "YE"), ("ï[ée]", "YE"),
-    ("j", "ZH"), (r"gu(?=[eiéè])", "G"), (r"ine$", ("IN", "INE")), (r"(?<=[" + _VOWEL + "])ss(?=[" + _VOWEL + "])", "S"),
+    ("j", "ZH"), (r"gu(?=[eiéè])", "G"), (r"(?<=[iy])ne$", ("N", "NE")), (r"(?<=[" + _VOWEL + "AEIOUY])ss(?=[" + _VOWEL + "])", "S"),
 )
 GERMAN = _rules(
     ("schtsch", "SHCH"), ("tsch", "CH"), ("sch", ("ZH", "SH")), ("ch", "KH"), ("z", "TS"), ("w", "V"), ("j", "Y"),
-    (r"^s(?=[" + _VOWEL + "])", "Z"), (r"(?<=[" + _VOWEL + "])s(?=[" + _VOWEL + "])", ("Z", "S")),
+    (r"^s(?=[" + _VOWEL + "])", ("Z", "S")), (r"(?<=[" + _VOWEL + "AEIOUY])ss(?=[" + _VOWEL + "])", "S"),
+    (r"(?<=[" + _VOWEL + "AEIOUYd])s(?=[" + _VOWEL + "])", ("Z", "S")),
 )
 POLISH = _rules(
     ("szcz", "SHCH"), ("cz", "CH"), ("sz", "SH"), ("rz", "ZH"), ("[żź]", "ZH"), ("ch", "KH"), ("ś", "S"), ("ć", "TS"),
     ("ń", "N"), ("ł", "L"), ("ó", "O"), ("w", "V"), ("j", "Y"), ("c", "TS"), (r"(?<=[^aeiouy\W])ie", "E"),
 )
+ENGLISH = _rules(("x", "KS"))  # Alexeyev = Alekseyev
 # Which convention may apply to a word: the letters it gives itself away by.
 CONVENTIONS = (
     (re.compile("[žščŝëёâûĭěèx]|j|c(?!h)"), SCHOLARLY),
-    (re.compile("ou|tch|j|ch|[éèï]|ine$"), FRENCH),
+    (re.compile("ou|tch|j|ch|[éèï]|[iy]ne$"), FRENCH),
     (re.compile("sch|w|j|ch|z|^s"), GERMAN),
     (re.compile("cz|sz|rz|[żźśćńłó]|w|j|ch|c"), POLISH),
+    (re.compile("x"), ENGLISH),
 )
 # Russian -ёв after a hushing sound is -ov in Polish and German (Chruszczow), -ev in English (Khrushchev).
 _HUSHED_OV = re.compile(r"(zh|sh|ch|shch)(?:y?o)v")
@@ -130,9 +133,8 @@ def readings(word: str) -> frozenset[str]:
             latin = scheme.translate(lower).lower()
             found |= _apply(latin, ISO if _DIACRITICS.search(latin) else SCHOLARLY) | {latin}
         return frozenset(sorted(_finish(found))[:MAX_READINGS])
-    found = set()
+    found = {lower}  # itself, once its soft and hard signs are dropped (Zinovʹev, Pilʹniak)
     for telltale, rules in CONVENTIONS:
         if telltale.search(lower):
             found |= _apply(lower, ISO if rules is SCHOLARLY and _DIACRITICS.search(lower) else rules)
-    found.discard(lower)
-    return frozenset(sorted(_finish(found))[:MAX_READINGS])
+    return frozenset(sorted(_finish(found) - {lower})[:MAX_READINGS])

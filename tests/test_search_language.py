@@ -52,7 +52,11 @@ def test_fields_apply_to_the_next_word_phrase_or_group():
 def test_phrases_slop_and_words_that_analyse_into_several():
     assert tree('"Trial of the Sixteen"') == Phrase(("trial", "of", "the", "sixteen"))
     assert tree('"Stalin Trotsky"~5') == Phrase(("stalin", "trotski"), slop=5)
-    assert tree("Zinov’ev") == Phrase(("zinov", "ev"))
+    # an apostrophe standing for a soft sign: the phrase of the parts, or the word they spell
+    assert tree("Zinov’ev") == Or((Term("zinovev"), Phrase(("zinov", "ev"))))
+    assert tree("Kirov's") == Phrase(("kirov", "s"))  # an English clitic: the phrase only
+    assert tree("1936-38") == Phrase(("1936", "38"))
+    assert tree('"Zinov’ev"') == Phrase(("zinov", "ev"))  # quoted: as typed
     assert tree('"unclosed phrase') == Phrase(("unclos", "phrase"))
     assert tree('"Bukharin"') == Term("bukharin")
 

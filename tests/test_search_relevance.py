@@ -155,6 +155,11 @@ def test_words_that_name_records_are_not_stemmed_into_common_words(backend):
     ("Sinowjew", "Zinoviev"), ("Zinowiew", "Zinoviev"), ("Zinovieff", "Zinoviev"), ("Boukharine", "Bukharin"),
     ("Toukhatchevski", "Tukhachevsky"), ("Tuchatschewski", "Tukhachevsky"), ("Chruschtschow", "Khrushchev"),
     ("Хрущёв", "Khrushchev"), ("Trocki", "Trotsky"), ("Shostakovitch", "Shostakovich"),
+    # soft signs as an apostrophe or a prime, scholarly ch, French -yne, German ss / ds, initial Ie-, Tch-
+    ("Zinov'ev", "Zinoviev"), ("Pil’niak", "Pilnyak"), ("Zinovʹev", "Zinoviev"), ("Chruščev", "Khrushchev"),
+    ("Soljenitsyne", "Solzhenitsyn"), ("Jessenin", "Yesenin"), ("Ordschonikidse", "Ordzhonikidze"),
+    ("Iefimov", "Yefimov"), ("Tchitcherine", "Chicherin"), ("Kaganovitch", "Kaganovich"), ("Rakovskii", "Rakovsky"),
+    ("Tchaikovsky", "Chaikovsky"), ("Smirnoff", "Smirnov"), ("Alexeyev", "Alekseyev"), ("Staline", "Stalin"),
 ])
 def test_names_in_other_scripts_and_conventions_find_the_english_spelling(backend, query, spelled):
     doc("named", f"{FILLER} Later {spelled} was mentioned once.")
@@ -162,6 +167,24 @@ def test_names_in_other_scripts_and_conventions_find_the_english_spelling(backen
     index()
     assert slugs(query) == ["named"], query
     assert matches(query, "named") == [{"word": query, "as": "variant", "found": spelled}]
+
+
+@pytest.mark.django_db
+def test_a_word_with_an_english_apostrophe_stays_a_phrase(backend):
+    doc("possessive", f"{FILLER} It was Kirov's murder that began it.")
+    doc("apart", f"{FILLER} Kirov was shot; his murder began it. The s was silent.")
+    index()
+    assert slugs("Kirov's") == ["possessive"]
+    assert slugs("Kirov's murder") == ["possessive"]
+
+
+@pytest.mark.django_db
+def test_a_text_in_a_scholarly_spelling_is_found_by_the_english_one(backend):
+    doc("scholarly", f"{FILLER} See G. E. Zinovʹev, Sočinenija (Moscow, 1924).")
+    index()
+    assert slugs("Zinoviev") == ["scholarly"]
+    assert slugs("Zinov'ev") == ["scholarly"]
+    assert matches("Zinoviev", "scholarly") == [{"word": "Zinoviev", "as": "variant", "found": "Zinovʹev"}]
 
 
 @pytest.mark.django_db

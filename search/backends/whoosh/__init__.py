@@ -12,11 +12,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Sequence
-from itertools import islice
 
 from django.conf import settings
 from whoosh import collectors, writing
-from whoosh import query as wq
 from whoosh.reading import TermNotFound
 
 from search import snippets as core_snippets
@@ -36,7 +34,7 @@ from search.backends.base import (
 )
 from search.limits import Budget
 
-from . import deadline
+from . import deadline, matchset, scorer
 from . import query as q_mod
 from . import results as r_mod
 from .docsets import DocSets
@@ -85,17 +83,28 @@ class WhooshBackend(SearchBackend):
         with deadline.watching(budget):
             compiled = q_mod.compile_tree(searcher.reader(), sq, self.docsets)
             allowed = self.docsets.allowed(searcher, q_mod.combined_filter(sq))
-            ranked = _ranked(searcher, compiled.query, allowed, page * size, budget)
-            matched = _matched(searcher, _required(compiled.query), allowed, budget)
+            keep = scorer.Keep(self.docsets)
+            matched = matchset.match_set(searcher, compiled.query, budget, keep) & allowed if allowed else set()
+            plan = scorer.plan(compiled.query) if len(matched) <= scorer.MAX_DOCS else None
+            if len(matched) <= matchset.DIRECT and (plan is None or not scorer.has_phrases(plan)):
+                ranked = matchset.score(searcher, compiled.query, matched, budget)[: page * size]
+            elif plan is not None:  # each match scored from its words' postings, read once
+                ranked = scorer.rank(searcher, plan, matched, budget, keep)[: page * size]
+            else:
+                ranked = [(hit.score, hit.docnum) for hit in
+                          _ranked(searcher, compiled.query, matched, page * size, budget)]
             shown = ranked[(page - 1) * size : page * size]
+            stored = {docnum: searcher.stored_fields(docnum) for _, docnum in shown}
             terms, phrases = compiled.highlight, tuple(compiled.phrases)
-            marks = (r_mod.marked_words(searcher.reader(), (hit.docnum for hit in shown), terms, phrases=phrases)
+            marks = (r_mod.marked_words(searcher.reader(), stored, terms, phrases=phrases,
+                                        texts={d: fields.get("body", "") for d, fields in stored.items()})
                      if sq.highlight and (terms or phrases) else {})
         hits = []
-        for hit in shown:
-            snippets = (core_snippets.snippets(hit.get("body", ""), marks[hit.docnum], sq.max_snippets)
+        for score, docnum in shown:
+            fields = stored[docnum]
+            snippets = (core_snippets.snippets(fields.get("body", ""), marks[docnum], sq.max_snippets)
                         if marks else ())
-            hits.append(Hit(type=hit["type"], pk=int(hit["pk"]), score=float(hit.score), snippets=snippets))
+            hits.append(Hit(type=fields["type"], pk=int(fields["pk"]), score=float(score), snippets=snippets))
         facets = r_mod.facet_counts(self.docsets, searcher, matched, sq.type) if sq.facets else {}
         return SearchResults(total=len(matched), hits=tuple(hits), facets=facets, page=page, page_size=size,
                              highlight=frozenset(terms), phrases=phrases, fell_back=compiled.fell_back)
@@ -212,31 +221,13 @@ class _Deadline(collectors.WrappingCollector):
 
 
 def _ranked(searcher, q, allowed: set[int], limit: int, budget: Budget):
-    """The top ``limit`` hits among ``allowed``, best first."""
+    """The top ``limit`` hits among ``allowed`` (here: the matches), best first, through Whoosh's
+    collector (a scored walk of the whole matcher, skipping blocks that cannot reach the top)."""
     if not allowed:  # Whoosh reads an empty filter set as no filter at all
         return []
     collector = collectors.FilterCollector(_Deadline(searcher.collector(limit=limit), budget), allow=allowed)
     searcher.search_with_collector(q, collector)
     return collector.results()
-
-
-def _required(q):
-    """What decides the matches: a ranking-only part (``ANDMAYBE``) is left out of the count."""
-    while isinstance(q, wq.AndMaybe):
-        q = q.a
-    return q
-
-
-def _matched(searcher, q, allowed: set[int], budget: Budget) -> set[int]:
-    """Every document the query matches among ``allowed``: one pass over the matches without
-    scoring (the scored pass above keeps only the top of the ranking and skips the rest)."""
-    matched: set[int] = set()
-    docs = searcher.docs_for_query(q)
-    while chunk := list(islice(docs, CHECK_EVERY)):
-        matched.update(chunk)
-        budget.check()
-    matched &= allowed
-    return matched
 
 
 def _visible_count(reader, word: str, allowed: set[int], ordered: list[int] | None, budget: Budget) -> int:

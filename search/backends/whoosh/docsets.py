@@ -1,7 +1,8 @@
 """Sets of document numbers derived from the index, kept between searches: the documents a filter
 allows (type, facet filters, visibility) and the documents holding each facet value; also each
 segment's sorted word list of a text field and the words of it within an edit distance of a
-word (``fuzzy``), which fuzzy terms and spelling ask for again and again.
+word (``fuzzy``), which fuzzy terms and spelling ask for again and again; and the weights of
+the frequent words a search scores (``weights``, for ``scorer``).
 
 Whoosh turns a filter query into a bit set by walking every document it allows, on every search,
 and its grouping walks every match in Python once per facet; at 100,000 documents those two were
@@ -16,13 +17,16 @@ Sets hold top-level document numbers, so the entries are keyed by segment and of
 from __future__ import annotations
 
 import threading
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+
+from whoosh.reading import TermNotFound
 
 from search.analysis import is_marked
 from search.limits import Budget
 
-from . import fuzzy
+from . import deadline, fuzzy
 
 # Kept per process, least recently used dropped first: at most this many entries, holding at most
 # this many document numbers in all (about 70 bytes each: ~140 MB; 100,000 documents with the
@@ -57,6 +61,8 @@ class DocSets:
         value = build()
         if key[0] == "facet":
             size = sum(len(docs) for _, docs in value)
+        elif key[0] == "weights":  # 4 bytes a document, counted as set members of about 70
+            size = len(value) // 16 + 1
         else:
             size = len(value) + 1
         with self._lock:
@@ -118,6 +124,36 @@ class DocSets:
         key = None if segment is None else ("within", fieldnames, segment.segment_id(), word, distance, prefix)
         dfa = fuzzy.automaton(word, distance, prefix)
         return self._get(key, lambda: tuple(fuzzy.walk(dfa, self.words(leaf_reader, fieldnames), budget)))
+
+    # --- weights of frequent words ---------------------------------------------------------------
+
+    def weights(self, leaf_reader, fieldname: str, text: str, build: bool = True) -> array | None:
+        """One segment's weight of a word in each document (0.0 where it is not), by local
+        document number: for the frequent words a search scores (``scorer``), whose postings are
+        the longest to read. Built outside the search's clock (the whole postings list, once per
+        segment); ``build=False``: None unless already kept. Shared: never modify it."""
+        segment = leaf_reader.segment()
+        key = None if segment is None else ("weights", fieldname, text, segment.segment_id())
+        if not build:
+            with self._lock:
+                found = self._entries.get(key) if key is not None else None
+                if found is not None:
+                    self._entries.move_to_end(key)
+            return found[0] if found is not None else None
+
+        def build_array() -> array:
+            out = array("f", bytes(4 * leaf_reader.doc_count_all()))
+            try:
+                m = leaf_reader.postings(fieldname, text)
+            except (KeyError, TermNotFound):  # not in this segment
+                return out
+            with deadline.watching(None):  # bounded (one postings list) and kept: not this search's cost
+                while m.is_active():
+                    out[m.id()] = m.weight()
+                    m.next()
+            return out
+
+        return self._get(key, build_array)
 
     # --- facets ----------------------------------------------------------------------------------
 

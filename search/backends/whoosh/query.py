@@ -78,7 +78,7 @@ class Compiler:
         elif q is _EVERYTHING:
             q = wq.Every()
         elif isinstance(q, wq.Not):  # a query of exclusions only: everything but them
-            q = wq.And([wq.Every(), q])
+            q = wq.AndNot(wq.Every(), q.query)
         return Compiled(q, self.highlight, self.expanded, self.phrases, self.fell_back)
 
     # --- leaves --------------------------------------------------------------------------------
@@ -196,9 +196,14 @@ class Compiler:
             parts = [p for p in parts if p is not _EVERYTHING]
             if not parts:
                 return _EVERYTHING
-            if all(isinstance(p, wq.Not) for p in parts):
-                parts.insert(0, wq.Every())
-            return parts[0] if len(parts) == 1 else wq.And(parts)
+            # Exclusions as AND NOT: they decide what matches and add nothing to a score (inside an
+            # AND, Whoosh adds a Not's "score", whatever posting its excluded word is at).
+            positives = [p for p in parts if not isinstance(p, wq.Not)] or [wq.Every()]
+            excluded = [p.query for p in parts if isinstance(p, wq.Not)]
+            q = positives[0] if len(positives) == 1 else wq.And(positives)
+            if excluded:
+                q = wq.AndNot(q, excluded[0] if len(excluded) == 1 else wq.Or(excluded))
+            return q
         if isinstance(node, t.Or):
             parts = [self.visit(c, negated) for c in node.items]
             if any(p is _EVERYTHING for p in parts):
@@ -208,7 +213,10 @@ class Compiler:
                 return _NOTHING
             if len(parts) == 1:
                 return parts[0]
-            return wq.Or(parts, scale=0.9) if node.any_word else wq.Or(parts)
+            # any_word (the retry with any of the words): an entry with more of them already
+            # scores more, each word adding its own part (Whoosh's coordination bonus, scale=,
+            # added less than a hundredth and cannot be scored a document at a time: ``scorer``)
+            return wq.Or(parts)
         if isinstance(node, t.AndMaybe):
             required = self.visit(node.required, negated)
             optional = self.visit(node.optional, negated)

@@ -119,7 +119,10 @@ ANALYZER = FoldingTokenizer() | FormsFilter()
 
 
 def text_field(boost: float = 1.0, stored: bool = False, spelling: bool = False) -> fields.TEXT:
-    return fields.TEXT(analyzer=ANALYZER, stored=stored, field_boost=boost, phrase=True, chars=True,
+    # Positions, not character offsets: snippets find a word's offsets by counting the words of
+    # the stored text (``results.word_spans``), and every read of a frequent word's postings
+    # decodes a third of what it did.
+    return fields.TEXT(analyzer=ANALYZER, stored=stored, field_boost=boost, phrase=True, chars=False,
                        spelling=spelling)
 
 
