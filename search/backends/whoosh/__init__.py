@@ -96,8 +96,7 @@ class WhooshBackend(SearchBackend):
             shown = ranked[(page - 1) * size : page * size]
             stored = {docnum: searcher.stored_fields(docnum) for _, docnum in shown}
             terms, phrases = compiled.highlight, tuple(compiled.phrases)
-            marks = (r_mod.marked_words(searcher.reader(), stored, terms, phrases=phrases,
-                                        texts={d: fields.get("body", "") for d, fields in stored.items()})
+            marks = (r_mod.marked_words(searcher.reader(), stored, terms, phrases=phrases, stored=stored)
                      if sq.highlight and (terms or phrases) else {})
         hits = []
         for score, docnum in shown:

@@ -5,6 +5,8 @@ read from the postings and spelling all see the same word forms."""
 
 from __future__ import annotations
 
+from array import array
+
 from whoosh import fields
 from whoosh.analysis import Filter, Tokenizer
 from whoosh.analysis.acore import Token
@@ -132,6 +134,7 @@ def make_schema() -> fields.Schema:
         type=fields.ID(stored=True),
         pk=fields.NUMERIC(int, bits=64, stored=True, signed=True),
         stamp=fields.STORED(),
+        starts=fields.STORED(),  # where each word of body starts (``word_starts``): snippets' offsets
         title=text_field(boost=3.0, stored=True, spelling=False),
         body=text_field(stored=True, spelling=False),
         names=text_field(boost=2.0, spelling=False),
@@ -154,6 +157,20 @@ def make_schema() -> fields.Schema:
     )
 
 
+def word_starts(text: str) -> bytes:
+    """Where each word of ``text`` starts (str offsets, as ``analysis.tokenize`` finds the words),
+    as the gaps between them: a type code (``H`` or ``I``) and a native array. Two bytes a word:
+    a snippet turns a word's position into its offsets without reading the text's words again
+    (``results.word_spans``)."""
+    gaps, last = [], 0
+    for match in analysis.WORD_PATTERN.finditer(text):
+        start = match.start()
+        gaps.append(start - last)
+        last = start
+    code = "H" if not gaps or max(gaps) < 1 << 16 else "I"
+    return code.encode() + array(code, gaps).tobytes()
+
+
 def to_fields(entry: IndexEntry) -> dict:
     """An IndexEntry as the keyword arguments of ``writer.update_document``."""
     doc = {
@@ -163,6 +180,7 @@ def to_fields(entry: IndexEntry) -> dict:
         "stamp": entry.stamp,
         "title": entry.title,
         "body": entry.body,
+        "starts": word_starts(entry.body) if entry.body else None,
         "names": entry.names,
         "author": entry.author,
         "kind": entry.kind,
