@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from annotations import suggestions
 from archive_site.models import Record, RecordMatchKey, RecordName, RecordNameWord
 from search import names, ranking
+from search.analysis import fold_unstemmed
 from search.parser import parse
 from tests.factories import DocumentFactory, RecordFactory
 
@@ -34,10 +35,11 @@ def _person(label: str, *aliases: str) -> Record:
 def test_the_name_rows_follow_the_record_through_edits_merges_and_deletions():
     yezhov = _person("Nikolai Yezhov", "Ежов", "Nicolas Iejov")
     rows = list(RecordName.objects.filter(record=yezhov).order_by("position").values_list("text", "words", "surname"))
+    iejov = fold_unstemmed("Iejov")  # the French spelling, as search folds it
     assert rows == [("Nikolai Yezhov", "nikolai ezhov", "ezhov"), ("Ежов", "ezhov", None),
-                    ("Nicolas Iejov", "nicolas iejov", "iejov")]
+                    ("Nicolas Iejov", f"nicolas {iejov}", iejov)]
     assert set(RecordNameWord.objects.filter(record=yezhov).values_list("word", flat=True)) == {
-        "nikolai", "ezhov", "nicolas", "iejov"}
+        "nikolai", "ezhov", "nicolas", iejov}
     assert _record_names("Yezhov") == {"Nicolas Iejov"}  # Ежов reads "ezhov": nothing to add
 
     yezhov.aliases = ["Jeschow"]
