@@ -16,7 +16,7 @@ the end. Other knobs: BENCH_CORPORA (comma list, e.g. ``seed,gen:1000,gen:10000,
 BENCH_SCALING (comma list of N, default 1000,10000,100000), BENCH_SCALING_CHARS (default 600),
 BENCH_WORKERS / BENCH_THREADS (gunicorn), BENCH_PHASES (comma list of
 corpora,annotations,records (or autocomplete),hostile,scaling,ingest,relevance; relevance is bench/relevance.py,
-about 40 minutes over 10,000 articles: in the full run or by name), BENCH_HOSTILE_CORPORA (default ``seed,gen:10000``),
+about 15 minutes over 10,000 articles: in the full run or by name), BENCH_HOSTILE_CORPORA (default ``seed,gen:10000``),
 BENCH_RECORDS (records phase sizes: 10000, or 100000,1000000 with BENCH_FULL), BENCH_RECORDS_CACHE
 (a folder keeping the generated records between runs), BENCH_PG_URL (the PostgreSQL database the run
 creates and drops), BENCH_POSTGRES=0 (skip PostgreSQL), BENCH_PROFILE=1
